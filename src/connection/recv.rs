@@ -1,0 +1,267 @@
+//! Receiving frames: headers, payloads, messages, control frames (RFC 6455 §5, §6.2).
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::Bytes;
+
+use super::{Connection, Role};
+use crate::close::{self, CloseCode};
+use crate::config::ReceiveMode;
+use crate::error::{Error, ProtocolError};
+use crate::event::{Event, MessageKind};
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
+use crate::mask::apply_mask;
+use crate::state::{Input, Phase};
+use crate::utf8::Utf8Validator;
+
+/// The frame being read.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    header: FrameHeader,
+    /// Payload bytes read so far (the mask phase).
+    read: u64,
+}
+
+/// A data message being received.
+#[derive(Debug, Default)]
+struct Message {
+    kind: Option<MessageKind>,
+    /// Messages mode: the payload so far. Streaming: the bytes of a character
+    /// not yet finished, held for the next chunk.
+    buf: Vec<u8>,
+    /// Payload bytes received so far, for the size limit.
+    len: u64,
+    utf8: Utf8Validator,
+}
+
+/// The receiving half of the framing layer.
+#[derive(Debug, Default)]
+pub(crate) struct Receiver {
+    /// A header split across reads.
+    // INVARIANT: head_len < MAX_HEADER_LEN, and head[..head_len] is a strict prefix of a header.
+    head: [u8; MAX_HEADER_LEN],
+    head_len: u8,
+    frame: Option<Frame>,
+    /// The payload of the control frame being read (at most 125 bytes).
+    control: Vec<u8>,
+    message: Message,
+}
+
+/// The next header, from a partial one held back and the new bytes.
+enum Head {
+    /// A header and how many bytes of the input it used.
+    Complete(FrameHeader, usize),
+    /// All input used; more is needed.
+    Partial,
+}
+
+impl Receiver {
+    fn next_header(&mut self, data: &[u8]) -> Result<Head, ProtocolError> {
+        let held = usize::from(self.head_len);
+        if held == 0 {
+            return Ok(match FrameHeader::decode(data)? {
+                Some((header, used)) => Head::Complete(header, used),
+                None => {
+                    self.head[..data.len()].copy_from_slice(data);
+                    self.head_len = data.len() as u8;
+                    Head::Partial
+                }
+            });
+        }
+        // A header is at most 14 bytes, so this either completes it or uses all input.
+        let take = (MAX_HEADER_LEN - held).min(data.len());
+        self.head[held..held + take].copy_from_slice(&data[..take]);
+        match FrameHeader::decode(&self.head[..held + take])? {
+            Some((header, used)) => {
+                self.head_len = 0;
+                // `head[..held]` alone was partial, so the header used some input.
+                Ok(Head::Complete(header, used - held))
+            }
+            None => {
+                self.head_len = (held + take) as u8;
+                Ok(Head::Partial)
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Reads frames from `data` while the connection still reads.
+    pub(super) fn receive_frames(&mut self, now: Duration, mut data: &[u8]) {
+        while !data.is_empty() && matches!(self.phase, Phase::Open | Phase::CloseSent) {
+            match self.rx.frame {
+                None => {
+                    let (header, used) = match self.rx.next_header(data) {
+                        Ok(Head::Complete(h, used)) => (h, used),
+                        Ok(Head::Partial) => return,
+                        Err(e) => return self.fail(now, e),
+                    };
+                    data = &data[used..];
+                    if let Err(e) = self.start_frame(&header) {
+                        return self.fail(now, e);
+                    }
+                    self.rx.frame = Some(Frame { header, read: 0 });
+                    if header.len == 0 {
+                        self.finish_frame(now);
+                    }
+                }
+                Some(frame) => {
+                    let remaining = frame.header.len - frame.read;
+                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(data.len());
+                    let (piece, rest) = data.split_at(n);
+                    data = rest;
+                    let last = n as u64 == remaining;
+                    if let Err(e) = self.frame_payload(frame, piece, last) {
+                        return self.fail(now, e);
+                    }
+                    if let Some(f) = self.rx.frame.as_mut() {
+                        f.read += n as u64;
+                    }
+                    if last {
+                        self.finish_frame(now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The checks a header needs from the connection's state (RFC 6455 §5.1–§5.4).
+    fn start_frame(&mut self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        if h.rsv != 0 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        let msg = &mut self.rx.message;
+        match h.opcode {
+            OpCode::Continuation if msg.kind.is_none() => return Err(ProtocolError::UnexpectedContinuation),
+            OpCode::Text | OpCode::Binary if msg.kind.is_some() => return Err(ProtocolError::ExpectedContinuation),
+            OpCode::Text => msg.kind = Some(MessageKind::Text),
+            OpCode::Binary => msg.kind = Some(MessageKind::Binary),
+            OpCode::Close | OpCode::Ping | OpCode::Pong => {
+                self.rx.control.clear();
+                return Ok(());
+            }
+            OpCode::Continuation => {}
+        }
+        msg.len = msg.len.saturating_add(h.len);
+        if self.config.receive == ReceiveMode::Messages && msg.len > self.config.max_message_size as u64 {
+            return Err(ProtocolError::MessageTooBig);
+        }
+        Ok(())
+    }
+
+    /// A piece of the current frame's payload, unmasked here.
+    fn frame_payload(&mut self, frame: Frame, piece: &[u8], last: bool) -> Result<(), ProtocolError> {
+        let unmask = |buf: &mut [u8]| {
+            if let Some(key) = frame.header.mask {
+                apply_mask(buf, key, frame.read as usize % 4);
+            }
+        };
+        if frame.header.opcode.is_control() {
+            let start = self.rx.control.len();
+            self.rx.control.extend_from_slice(piece);
+            unmask(&mut self.rx.control[start..]);
+            return Ok(());
+        }
+        let msg = &mut self.rx.message;
+        let start = msg.buf.len();
+        msg.buf.extend_from_slice(piece);
+        unmask(&mut msg.buf[start..]);
+        let text = msg.kind == Some(MessageKind::Text);
+        if text {
+            msg.utf8.feed(&msg.buf[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        if self.config.receive == ReceiveMode::Streaming {
+            let fin = last && frame.header.fin;
+            if fin && !msg.utf8.is_complete() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            // Hold back the bytes of a character not yet finished.
+            let keep = if text { msg.utf8.pending() } else { 0 };
+            let ready = msg.buf.len() - keep;
+            if ready > 0 || fin {
+                let data = Bytes::copy_from_slice(&msg.buf[..ready]);
+                msg.buf.drain(..ready);
+                let kind = msg.kind.expect("a data frame belongs to a message");
+                self.events.push_back(Event::Chunk { kind, data, fin });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_frame(&mut self, now: Duration) {
+        let Some(frame) = self.rx.frame.take() else { return };
+        match frame.header.opcode {
+            OpCode::Ping => {
+                let payload = Bytes::copy_from_slice(&self.rx.control);
+                if self.config.auto_pong && self.phase == Phase::Open {
+                    self.write_frame(OpCode::Pong, true, &payload);
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            OpCode::Pong => self.events.push_back(Event::Pong(Bytes::copy_from_slice(&self.rx.control))),
+            OpCode::Close => self.peer_closed(now),
+            _ if !frame.header.fin => {}
+            _ => self.finish_message(now, frame.header.len == 0),
+        }
+    }
+
+    /// The final frame of a data message has been read.
+    fn finish_message(&mut self, now: Duration, empty_last_frame: bool) {
+        let msg = core::mem::take(&mut self.rx.message);
+        let kind = msg.kind.expect("a data frame belongs to a message");
+        if self.config.receive == ReceiveMode::Streaming {
+            // Non-empty final frames were reported by `frame_payload`.
+            if empty_last_frame {
+                if !msg.utf8.is_complete() {
+                    return self.fail(now, ProtocolError::InvalidUtf8);
+                }
+                self.events.push_back(Event::Chunk { kind, data: Bytes::new(), fin: true });
+            }
+            return;
+        }
+        match kind {
+            MessageKind::Binary => self.events.push_back(Event::Binary(Bytes::from(msg.buf))),
+            MessageKind::Text if !msg.utf8.is_complete() => self.fail(now, ProtocolError::InvalidUtf8),
+            MessageKind::Text => {
+                let text = String::from_utf8(msg.buf).expect("validated while receiving");
+                self.events.push_back(Event::Text(text));
+            }
+        }
+    }
+
+    /// The peer's close frame has been read (RFC 6455 §5.5.1, §7.1.5).
+    fn peer_closed(&mut self, now: Duration) {
+        let payload = core::mem::take(&mut self.rx.control);
+        let parsed = match close::parse_close_payload(&payload) {
+            Ok(p) => p,
+            Err(e) => return self.fail(now, e),
+        };
+        if self.phase == Phase::Open {
+            // Echo the code, without the reason.
+            self.write_close(parsed.map(|(code, _)| (code, "")));
+        }
+        self.peer_close = Some(match parsed {
+            Some((code, reason)) => (code, reason.to_string()),
+            None => (CloseCode::NO_STATUS, String::new()),
+        });
+        self.transition(now, Input::PeerClose, None);
+    }
+
+    /// Fails the connection for a peer's violation (RFC 6455 §7.1.7): a close
+    /// frame with the violation's code unless ours went out already, then the
+    /// error and the close event.
+    pub(super) fn fail(&mut self, now: Duration, e: ProtocolError) {
+        if self.phase == Phase::Open {
+            let reason = e.to_string();
+            self.write_close(Some((e.close_code(), close::truncate_reason(&reason))));
+        }
+        self.transition(now, Input::Fail, Some(Error::Protocol(e)));
+    }
+}

@@ -1,0 +1,357 @@
+//! The client side of the opening handshake (RFC 6455 §4.1).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use base64::Engine;
+
+use super::headers::{Headers, is_header_value, is_token, write_header};
+use super::{Opened, accept_key, find_head_end, httparse_reason};
+use crate::config::Config;
+use crate::error::{HandshakeError, LocalError};
+
+/// Headers the handshake writes itself; the application may not set them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+    "sec-websocket-accept",
+    "content-length",
+    "transfer-encoding",
+];
+
+/// What a client asks for: the URL's parts, subprotocols, extension offers and
+/// extra headers (Origin, Authorization, Cookie…).
+///
+/// ```
+/// let req = rfc6455::ClientRequest::new("ws://example.com:8080/chat?room=1")?
+///     .protocol("chat.v2")
+///     .header("Origin", "http://example.com");
+/// assert_eq!((req.host(), req.port(), req.resource()), ("example.com", 8080, "/chat?room=1"));
+/// # Ok::<(), rfc6455::LocalError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientRequest {
+    secure: bool,
+    host: String,
+    port: u16,
+    resource: String,
+    protocols: Vec<String>,
+    extensions: Vec<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl ClientRequest {
+    /// Parses a `ws://` or `wss://` URL: host (a name, IPv4, or `[IPv6]`),
+    /// optional port, path and query. `wss` only records that the caller
+    /// brings TLS. User info and fragments are refused (RFC 6455 §3).
+    pub fn new(url: &str) -> Result<Self, LocalError> {
+        let (secure, rest) = if let Some(r) = strip_prefix_ignore_case(url, "ws://") {
+            (false, r)
+        } else if let Some(r) = strip_prefix_ignore_case(url, "wss://") {
+            (true, r)
+        } else {
+            return Err(LocalError::InvalidUrl("the scheme must be ws:// or wss://"));
+        };
+        if rest.contains('#') {
+            return Err(LocalError::InvalidUrl("a WebSocket URL has no fragment"));
+        }
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, resource) = rest.split_at(split);
+        if authority.contains('@') {
+            return Err(LocalError::InvalidUrl("user info is not supported"));
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let end = v6.find(']').ok_or(LocalError::InvalidUrl("unclosed IPv6 bracket"))?;
+            (&authority[..end + 2], &v6[end + 1..])
+        } else {
+            match authority.find(':') {
+                Some(i) => (&authority[..i], &authority[i..]),
+                None => (authority, ""),
+            }
+        };
+        if host.is_empty() || host == "[]" || !host.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(LocalError::InvalidUrl("no valid host"));
+        }
+        let port = match port.strip_prefix(':') {
+            None if port.is_empty() => {
+                if secure {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or(LocalError::InvalidUrl("bad port"))?,
+            None => return Err(LocalError::InvalidUrl("bad port")),
+        };
+        let resource = match resource {
+            "" => "/".to_string(),
+            r if r.starts_with('?') => format!("/{r}"),
+            r => r.to_string(),
+        };
+        if !resource.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(LocalError::InvalidUrl("the path must be visible ASCII (percent-encode the rest)"));
+        }
+        Ok(ClientRequest {
+            secure,
+            host: host.to_string(),
+            port,
+            resource,
+            protocols: Vec::new(),
+            extensions: Vec::new(),
+            headers: Vec::new(),
+        })
+    }
+
+    /// Offers a subprotocol (`Sec-WebSocket-Protocol`), in order of preference.
+    pub fn protocol(mut self, name: &str) -> Self {
+        self.protocols.push(name.to_string());
+        self
+    }
+
+    /// Offers an extension (`Sec-WebSocket-Extensions`), e.g.
+    /// `"permessage-deflate; client_max_window_bits"`. The engine implements
+    /// none, so a server accepting one leaves its frames' RSV bits unclaimed.
+    pub fn extension(mut self, offer: &str) -> Self {
+        self.extensions.push(offer.to_string());
+        self
+    }
+
+    /// Adds a header such as `Origin`, `Authorization` or `Cookie`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Whether the URL was `wss://`: the caller must run TLS under the engine.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The host to connect to, IPv6 addresses in brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port to connect to (80 or 443 by default).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The path and query sent in the request line.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// The subprotocols offered.
+    pub fn protocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// Checks what the builder could not: names and values that can be sent.
+    fn validate(&self) -> Result<(), LocalError> {
+        for p in &self.protocols {
+            if !is_token(p) || self.protocols.iter().filter(|q| *q == p).count() > 1 {
+                return Err(LocalError::InvalidHeader(format!("Sec-WebSocket-Protocol: {p}")));
+            }
+        }
+        for e in &self.extensions {
+            if !is_header_value(e) || extension_name(e).is_none() {
+                return Err(LocalError::InvalidHeader(format!("Sec-WebSocket-Extensions: {e}")));
+            }
+        }
+        for (name, value) in &self.headers {
+            let reserved = RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name));
+            if reserved || !is_token(name) || !is_header_value(value) {
+                return Err(LocalError::InvalidHeader(name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the GET request with `key` as `Sec-WebSocket-Key`.
+    fn write(&self, key: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(format!("GET {} HTTP/1.1\r\n", self.resource).as_bytes());
+        let default_port = if self.secure { 443 } else { 80 };
+        if self.port == default_port {
+            write_header(&mut out, "Host", &self.host);
+        } else {
+            write_header(&mut out, "Host", &format!("{}:{}", self.host, self.port));
+        }
+        write_header(&mut out, "Upgrade", "websocket");
+        write_header(&mut out, "Connection", "Upgrade");
+        write_header(&mut out, "Sec-WebSocket-Key", key);
+        write_header(&mut out, "Sec-WebSocket-Version", "13");
+        if !self.protocols.is_empty() {
+            write_header(&mut out, "Sec-WebSocket-Protocol", &self.protocols.join(", "));
+        }
+        if !self.extensions.is_empty() {
+            write_header(&mut out, "Sec-WebSocket-Extensions", &self.extensions.join(", "));
+        }
+        for (name, value) in &self.headers {
+            write_header(&mut out, name, value);
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// The name of an extension offer or acceptance: the token before any `;`.
+fn extension_name(ext: &str) -> Option<&str> {
+    let name = ext.split(';').next()?.trim();
+    is_token(name).then_some(name)
+}
+
+/// A client waiting for the server's response.
+#[derive(Debug)]
+pub(crate) struct ClientHandshake {
+    expected_accept: String,
+    protocols: Vec<String>,
+    extensions: Vec<String>,
+    buf: Vec<u8>,
+    max_bytes: usize,
+    max_headers: usize,
+}
+
+impl ClientHandshake {
+    /// Starts a handshake with a 16-byte nonce; returns it with the request bytes to send.
+    pub(crate) fn new(req: &ClientRequest, nonce: [u8; 16], config: &Config) -> Result<(Self, Vec<u8>), LocalError> {
+        req.validate()?;
+        let key = base64::engine::general_purpose::STANDARD.encode(nonce);
+        let request = req.write(&key);
+        let hs = ClientHandshake {
+            expected_accept: accept_key(key.as_bytes()),
+            protocols: req.protocols.clone(),
+            extensions: req.extensions.iter().filter_map(|e| extension_name(e)).map(String::from).collect(),
+            buf: Vec::new(),
+            max_bytes: config.max_handshake_bytes,
+            max_headers: config.max_headers,
+        };
+        Ok((hs, request))
+    }
+
+    /// Feeds response bytes. `Ok(None)`: the response is incomplete.
+    /// `Ok(Some((opened, n)))`: the handshake succeeded and `data[n..]`
+    /// belongs to the framing layer.
+    pub(crate) fn handle(&mut self, data: &[u8]) -> Result<Option<(Opened, usize)>, HandshakeError> {
+        let before = self.buf.len();
+        let room = (self.max_bytes - before).min(data.len());
+        self.buf.extend_from_slice(&data[..room]);
+        let Some(end) = find_head_end(&self.buf, before) else {
+            if self.buf.len() >= self.max_bytes {
+                return Err(HandshakeError::HeadersTooLarge);
+            }
+            return Ok(None);
+        };
+        let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
+        let mut resp = httparse::Response::new(&mut slots);
+        match resp.parse(&self.buf[..end]) {
+            Ok(httparse::Status::Complete(_)) => {}
+            Ok(httparse::Status::Partial) => return Err(HandshakeError::Http("incomplete header block")),
+            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
+            Err(e) => return Err(HandshakeError::Http(httparse_reason(e))),
+        }
+        let headers = Headers::from_httparse(resp.headers);
+        let status = resp.code.expect("a complete response has a status");
+        if resp.version != Some(1) {
+            return Err(HandshakeError::Version);
+        }
+        if status != 101 {
+            return Err(HandshakeError::Status { status, headers });
+        }
+        let opened = self.check(headers)?;
+        Ok(Some((opened, end - before)))
+    }
+
+    /// The checks of RFC 6455 §4.1 on a 101 response.
+    fn check(&self, headers: Headers) -> Result<Opened, HandshakeError> {
+        if !headers.has_token("Upgrade", "websocket") {
+            return Err(HandshakeError::Upgrade);
+        }
+        if !headers.has_token("Connection", "upgrade") {
+            return Err(HandshakeError::Connection);
+        }
+        let accept_ok = {
+            let mut accepts = headers.get_all("Sec-WebSocket-Accept");
+            let accept = accepts.next().and_then(|v| core::str::from_utf8(v).ok()).map(str::trim);
+            accept == Some(self.expected_accept.as_str()) && accepts.next().is_none()
+        };
+        if !accept_ok {
+            return Err(HandshakeError::Accept);
+        }
+        let chosen: Vec<&str> = headers.tokens("Sec-WebSocket-Protocol").collect();
+        let protocol = match chosen.as_slice() {
+            [] => None,
+            [p] if self.protocols.iter().any(|o| o == p) => Some(p.to_string()),
+            _ => return Err(HandshakeError::Protocol),
+        };
+        let mut extensions = Vec::new();
+        for ext in headers.tokens("Sec-WebSocket-Extensions") {
+            match extension_name(ext) {
+                Some(name) if self.extensions.iter().any(|o| o.eq_ignore_ascii_case(name)) => {
+                    extensions.push(ext.to_string());
+                }
+                _ => return Err(HandshakeError::Extension),
+            }
+        }
+        Ok(Opened { protocol, extensions, headers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let r = ClientRequest::new("WSS://[::1]:9443?x=1").unwrap();
+        assert!(r.is_secure());
+        assert_eq!((r.host(), r.port(), r.resource()), ("[::1]", 9443, "/?x=1"));
+        let r = ClientRequest::new("ws://h").unwrap();
+        assert_eq!((r.host(), r.port(), r.resource()), ("h", 80, "/"));
+        for bad in
+            ["http://h/", "ws://", "ws://h:0/", "ws://h:99999/", "ws://u@h/", "ws://h/#f", "ws://h:x/", "ws://[::1/"]
+        {
+            assert!(ClientRequest::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_bytes() {
+        let req =
+            ClientRequest::new("ws://example.com:81/chat").unwrap().protocol("a").protocol("b").header("Origin", "x");
+        let (_, bytes) = ClientHandshake::new(&req, *b"the sample nonce", &Config::default()).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "GET /chat HTTP/1.1\r\nHost: example.com:81\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: a, b\r\nOrigin: x\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn refuses_reserved_and_bad_headers() {
+        let cfg = Config::default();
+        for req in [
+            ClientRequest::new("ws://h/").unwrap().header("Upgrade", "x"),
+            ClientRequest::new("ws://h/").unwrap().header("X", "a\r\nb"),
+            ClientRequest::new("ws://h/").unwrap().protocol("a b"),
+            ClientRequest::new("ws://h/").unwrap().protocol("a").protocol("a"),
+        ] {
+            assert!(matches!(ClientHandshake::new(&req, [0; 16], &cfg), Err(LocalError::InvalidHeader(_))));
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The opening handshake (RFC 6455 §4): HTTP bytes in, a decision out.
+//!
+//! This layer never sees frames. The client side builds the upgrade request
+//! and checks the response; the server side parses and checks the request and
+//! writes the response. Both are incremental: a partial message waits for more
+//! bytes and is not an error. Whatever follows the header block in the same
+//! read belongs to the framing layer and is handed back.
+
+mod client;
+mod headers;
+mod server;
+
+use alloc::string::String;
+
+use base64::Engine;
+use sha1::{Digest, Sha1};
+
+pub(crate) use client::ClientHandshake;
+pub use client::ClientRequest;
+pub use headers::Headers;
+pub use server::Request;
+pub(crate) use server::{ServerHandshake, accept_response, error_response, reject_response};
+
+/// The GUID every server appends to the key (RFC 6455 §1.3).
+const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID))
+/// (RFC 6455 §4.2.2). For handshakes done elsewhere (hyper, axum) that then
+/// start a [`Connection`](crate::Connection) with [`Connection::open`](crate::Connection::open).
+///
+/// ```
+/// assert_eq!(rfc6455::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha = Sha1::new();
+    sha.update(key);
+    sha.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
+}
+
+/// What the handshake settled, handed to the application in
+/// [`Event::Open`](crate::Event::Open).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// The subprotocol agreed on (`Sec-WebSocket-Protocol`), as the browser's `protocol`.
+    pub protocol: Option<String>,
+    /// The extensions agreed on, as the browser's `extensions`; always empty on a
+    /// server, which accepts none.
+    pub extensions: alloc::vec::Vec<String>,
+    /// Client: the headers of the 101 response. Server: empty (the request's
+    /// headers came with [`Event::Request`](crate::Event::Request)).
+    pub headers: Headers,
+}
+
+/// Finds the end of an HTTP header block in `buf`, starting the search at
+/// `from` (bytes before it were searched already). Returns the index just past
+/// the blank line.
+pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let start = from.saturating_sub(3);
+    buf[start..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| start + i + 4)
+}
+
+/// A message for an httparse error.
+pub(crate) fn httparse_reason(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid new line",
+        httparse::Error::Status => "invalid status",
+        httparse::Error::Token => "invalid token",
+        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::Version => "invalid HTTP version",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_example_key() {
+        // RFC 6455 §1.3.
+        assert_eq!(accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn head_end_across_pieces() {
+        let msg = b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest";
+        assert_eq!(find_head_end(msg, 0), Some(24));
+        for from in 0..24 {
+            assert_eq!(find_head_end(&msg[..24], from), Some(24));
+        }
+        assert_eq!(find_head_end(&msg[..23], 0), None);
+    }
+}

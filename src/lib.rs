@@ -1,0 +1,59 @@
+//! A sans-IO WebSocket engine (RFC 6455).
+//!
+//! [`Connection`] is a state machine: the caller feeds it the bytes it read
+//! from its own socket and the current time, and takes back events and the
+//! bytes to write. It never does I/O, never reads a clock, and draws
+//! randomness only from [`Config::random`]. It covers the opening handshake in
+//! both roles, framing and masking, fragmentation, ping/pong, UTF-8
+//! validation, the closing handshake with status codes and reasons, and the
+//! CONNECTING → OPEN → CLOSING → CLOSED states, reported the way the
+//! browser's WebSocket API reports them.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rfc6455::{ClientRequest, Config, Connection, Event};
+//!
+//! let t = Duration::ZERO;
+//! let request = ClientRequest::new("ws://127.0.0.1:9001/chat").unwrap();
+//! let mut client = Connection::client(t, &request, Config::default()).unwrap();
+//! let mut server = Connection::server(t, Config::default());
+//! // Wire them together in memory: what one transmits, the other reads.
+//! server.handle_bytes(t, &client.poll_transmit().unwrap());
+//! assert!(matches!(server.poll_event(), Some(Event::Request(r)) if r.is_upgrade()));
+//! server.accept(t, None, &[]).unwrap();
+//! client.handle_bytes(t, &server.poll_transmit().unwrap());
+//! assert!(matches!(client.poll_event(), Some(Event::Open(_))));
+//! client.send_text("hello").unwrap();
+//! server.handle_bytes(t, &client.poll_transmit().unwrap());
+//! assert!(matches!(server.poll_event(), Some(Event::Open(_))));
+//! assert_eq!(server.poll_event(), Some(Event::Text("hello".into())));
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod close;
+mod config;
+mod connection;
+mod error;
+mod event;
+pub mod frame;
+mod handshake;
+mod mask;
+mod random;
+mod state;
+mod utf8;
+
+pub use close::{CloseCode, CloseCodeClass, CloseEvent, MAX_REASON_LEN, REGISTRY, Registered, truncate_reason};
+pub use config::{Config, ReceiveMode};
+pub use connection::send::Data;
+pub use connection::{Connection, Role};
+pub use error::{Error, HandshakeError, LocalError, ProtocolError};
+pub use event::{Event, MessageKind};
+pub use handshake::{ClientRequest, Headers, Opened, Request, accept_key};
+pub use mask::apply_mask;
+pub use random::{FillFn, Random};
+pub use state::ReadyState;
+pub use utf8::{Utf8Error, Utf8Validator};
