@@ -57,3 +57,8 @@ pub use mask::apply_mask;
 pub use random::{FillFn, Random};
 pub use state::ReadyState;
 pub use utf8::{Utf8Error, Utf8Validator};
+
+/// The README's code, compiled as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
