@@ -311,6 +311,9 @@ impl Connection {
         if self.role != Role::Server {
             return Err(LocalError::WrongRole);
         }
+        if self.phase == Phase::Closed {
+            return Err(LocalError::Closed);
+        }
         match self.handshake.as_deref() {
             Some(Handshake::Pending(req, early)) => Ok((req, early)),
             _ => Err(LocalError::NoRequest),
@@ -337,26 +340,30 @@ impl Connection {
             Handshake::Server(server) => match server.handle(data) {
                 Ok(None) => {}
                 Ok(Some((request, used))) => {
+                    let early = &data[used..];
+                    if early.len() > self.config.max_handshake_bytes {
+                        // Refused before the application sees a request it could no longer answer.
+                        return self.refuse(now, HandshakeError::TooMuchEarlyData);
+                    }
                     self.events.push_back(Event::Request(request.clone()));
-                    let early = Vec::new();
-                    self.handshake = Some(Box::new(Handshake::Pending(request, early)));
-                    self.handle_handshake_bytes(now, &data[used..]);
+                    self.handshake = Some(Box::new(Handshake::Pending(request, early.to_vec())));
                 }
-                Err(e) => {
-                    self.out.extend_from_slice(&handshake::error_response(&e));
-                    self.transition(now, Input::Fail, Some(Error::Handshake(e)));
-                }
+                Err(e) => self.refuse(now, e),
             },
             Handshake::Pending(_, early) => {
                 if early.len() + data.len() > self.config.max_handshake_bytes {
-                    let e = HandshakeError::TooMuchEarlyData;
-                    self.out.extend_from_slice(&handshake::error_response(&e));
-                    self.transition(now, Input::Fail, Some(Error::Handshake(e)));
+                    self.refuse(now, HandshakeError::TooMuchEarlyData);
                 } else {
                     early.extend_from_slice(data);
                 }
             }
         }
+    }
+
+    /// Server: answers a request the engine refuses itself, and fails.
+    fn refuse(&mut self, now: Duration, e: HandshakeError) {
+        self.out.extend_from_slice(&handshake::error_response(&e));
+        self.transition(now, Input::Fail, Some(Error::Handshake(e)));
     }
 
     fn arm_keepalive(&mut self, now: Duration) {

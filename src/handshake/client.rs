@@ -265,11 +265,11 @@ impl ClientHandshake {
         }
         let headers = Headers::from_httparse(resp.headers);
         let status = resp.code.expect("a complete response has a status");
-        if resp.version != Some(1) {
-            return Err(HandshakeError::Version);
-        }
         if status != 101 {
             return Err(HandshakeError::Status { status, headers });
+        }
+        if resp.version != Some(1) {
+            return Err(HandshakeError::Version);
         }
         let opened = self.check(headers)?;
         Ok(Some((opened, end - before)))

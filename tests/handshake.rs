@@ -1,0 +1,412 @@
+//! The opening handshake in both roles: negotiation, failures and the
+//! responses they get, plain HTTP, bytes pipelined behind the request or the
+//! 101, and connections opened after someone else's handshake.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rfc6455::{
+    ClientRequest, Config, Connection, Error, Event, HandshakeError, LocalError, Opened, ReadyState, Request, Role,
+    accept_key,
+};
+
+const T: Duration = Duration::ZERO;
+
+/// A valid upgrade request; `edit` replaces text in it.
+fn request_with(edit: &[(&str, &str)]) -> String {
+    let mut r = String::from(
+        "GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    for (from, to) in edit {
+        assert!(r.contains(from), "{from}");
+        r = r.replace(from, to);
+    }
+    r
+}
+
+/// A client for `request` that has sent its request, and the accept key its
+/// server must answer with.
+fn client(request: &ClientRequest) -> (Connection, String) {
+    let mut conn = Connection::client(T, request, config()).unwrap();
+    let (_, sent) = drain(&mut conn);
+    let sent = String::from_utf8(sent).unwrap();
+    let key = sent.split("\r\nSec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
+    (conn, accept_key(key.as_bytes()))
+}
+
+/// A 101 response with the accept key and extra header lines.
+fn switching(accept: &str, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
+}
+
+/// The server's request event, checked to be first.
+fn request_event(events: &[Event]) -> &Request {
+    match events.first() {
+        Some(Event::Request(r)) => r,
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+/// Feeds `request` to a server, which refuses it on its own: the error, the
+/// close event, and exactly this response.
+fn server_refuses(config: Config, request: &str, e: HandshakeError, status: &str, headers: &[(&str, &str)]) {
+    let mut server = Connection::server(T, config);
+    server.handle_bytes(T, request.as_bytes());
+    let (events, sent) = drain(&mut server);
+    assert_eq!(events, [error(Error::Handshake(e.clone())), abnormal()]);
+    let body = format!("{e}\n");
+    let mut expected = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in headers.iter().chain(&[("Content-Type", "text/plain; charset=utf-8")]) {
+        expected += &format!("{name}: {value}\r\n");
+    }
+    expected += &format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    assert_eq!(String::from_utf8(sent).unwrap(), expected);
+    assert!(server.should_close_transport());
+}
+
+/// Feeds a response to a fresh client, which fails with `e` and sends nothing more.
+fn client_fails(request: ClientRequest, response: impl Fn(&str) -> String) -> Error {
+    let (mut conn, accept) = client(&request);
+    conn.handle_bytes(T, response(&accept).as_bytes());
+    let (mut events, sent) = drain(&mut conn);
+    assert!(sent.is_empty());
+    assert_eq!(events.pop(), Some(abnormal()));
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    match events.as_slice() {
+        [Event::Error(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn plain() -> ClientRequest {
+    ClientRequest::new(URL).unwrap()
+}
+
+/// `accept` fails with `e` and changes nothing.
+fn refused_accept(conn: &mut Connection, e: LocalError, protocol: Option<&str>, headers: &[(&str, &str)]) {
+    refused(conn, e, |c| c.accept(T, protocol, headers));
+}
+
+#[test]
+fn subprotocol_and_headers_are_negotiated() {
+    let request = plain().protocol("chat").protocol("superchat").header("Origin", "http://example.com");
+    let mut p = Pair::new(Connection::client(T, &request, config()).unwrap(), Connection::server(T, config()));
+    p.drive();
+    let req = request_event(&p.server.events);
+    assert_eq!((req.path.as_str(), req.query.as_deref()), ("/chat", None));
+    assert_eq!(req.protocols, ["chat", "superchat"]);
+    assert_eq!(req.headers.get_str("origin"), Some("http://example.com"));
+    assert_eq!(req.headers.get_str("Host"), Some("example.com"));
+    refused_accept(&mut p.server.conn, LocalError::ProtocolNotOffered, Some("other"), &[]);
+    refused_accept(
+        &mut p.server.conn,
+        LocalError::InvalidHeader("Sec-WebSocket-Accept".into()),
+        None,
+        &[("Sec-WebSocket-Accept", "x")],
+    );
+    p.server.conn.accept(T, Some("superchat"), &[("Set-Cookie", "id=1")]).unwrap();
+    p.drive();
+    assert_eq!(p.server.events[1..], [server_open(Some("superchat"))]);
+    let Some(Event::Open(opened)) = p.client.events.first() else { panic!("{:?}", p.client.events) };
+    assert_eq!(opened.protocol.as_deref(), Some("superchat"));
+    assert_eq!(opened.headers.get_str("set-cookie"), Some("id=1"));
+    assert_eq!(p.client.events.len(), 1);
+    assert_eq!((p.client.conn.protocol(), p.server.conn.protocol()), (Some("superchat"), Some("superchat")));
+}
+
+#[test]
+fn frames_pipelined_behind_the_request_wait_for_accept() {
+    let mut server = Connection::server(T, config());
+    let mut bytes = request_with(&[]).into_bytes();
+    bytes.extend(frame_to(Role::Server, true, TEXT, b"early"));
+    let ping = frame_to(Role::Server, true, PING, b"p");
+    bytes.extend(&ping[..3]);
+    server.handle_bytes(T, &bytes);
+    let (events, sent) = drain(&mut server);
+    assert!(request_event(&events).is_upgrade());
+    assert_eq!((events.len(), sent.len()), (1, 0));
+    // More bytes before the answer are kept too.
+    server.handle_bytes(T, &ping[3..]);
+    assert_eq!(drain(&mut server), (vec![], vec![]));
+    server.accept(T, None, &[]).unwrap();
+    let (events, sent) = drain(&mut server);
+    assert_eq!(events, [server_open(None), text("early"), common::ping(b"p")]);
+    let response = switching(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "");
+    assert_eq!(sent[..response.len()], *response.as_bytes());
+    assert_frames(Role::Server, &sent[response.len()..], &[(PONG, true, b"p")]);
+}
+
+#[test]
+fn frames_pipelined_behind_the_101_are_not_lost() {
+    let mut p = Pair::handshake(config(), config());
+    p.drive();
+    p.server.conn.accept(p.now, None, &[]).unwrap();
+    p.server.conn.send_text("first").unwrap();
+    p.server.conn.send_ping(b"second").unwrap();
+    // The response and both frames reach the client in one read.
+    p.drive();
+    assert!(matches!(p.client.events[0], Event::Open(_)));
+    assert_eq!(p.client.events[1..], [text("first"), ping(b"second")]);
+    assert_eq!(p.server.events[2..], [pong(b"second")]);
+}
+
+#[test]
+fn too_much_data_before_accept_is_refused() {
+    let config = Config { max_handshake_bytes: 1024, ..config() };
+    let mut server = Connection::server(T, config.clone());
+    let mut bytes = request_with(&[]).into_bytes();
+    bytes.extend(frame_to(Role::Server, true, BINARY, &[0; 1100]));
+    server.handle_bytes(T, &bytes);
+    let (events, sent) = drain(&mut server);
+    // Refused before a request event the application could no longer answer.
+    assert_eq!(events, [error(Error::Handshake(HandshakeError::TooMuchEarlyData)), abnormal()]);
+    assert!(sent.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    assert_eq!(server.accept(T, None, &[]), Err(LocalError::Closed));
+
+    // The same limit holds for bytes that arrive in later reads while the request waits.
+    let mut server = Connection::server(T, config);
+    server.handle_bytes(T, request_with(&[]).as_bytes());
+    let (events, _) = drain(&mut server);
+    assert!(request_event(&events).is_upgrade());
+    server.handle_bytes(T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
+    assert_eq!(drain(&mut server).0, []);
+    server.handle_bytes(T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
+    let (events, sent) = drain(&mut server);
+    assert_eq!(events, [error(Error::Handshake(HandshakeError::TooMuchEarlyData)), abnormal()]);
+    assert!(sent.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+}
+
+#[test]
+fn status_other_than_101_with_headers() {
+    let e = client_fails(plain(), |_| {
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"chat\"\r\nContent-Length: 0\r\n\r\n".into()
+    });
+    let Error::Handshake(HandshakeError::Status { status: 401, headers }) = e else { panic!("{e:?}") };
+    assert_eq!(headers.get_str("www-authenticate"), Some("Basic realm=\"chat\""));
+}
+
+#[test]
+fn redirect_through_a_pair() {
+    let mut p = Pair::handshake(config(), config());
+    p.drive();
+    p.server.conn.reject(p.now, 302, &[("Location", "ws://elsewhere.example/chat")], b"").unwrap();
+    p.drive();
+    assert_eq!(p.server.events[1..], [abnormal()]);
+    assert_eq!(
+        p.server.sent,
+        b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere.example/chat\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let [Event::Error(Error::Handshake(HandshakeError::Status { status: 302, headers })), closed] =
+        p.client.events.as_slice()
+    else {
+        panic!("{:?}", p.client.events)
+    };
+    assert_eq!(headers.get_str("Location"), Some("ws://elsewhere.example/chat"));
+    assert_eq!(*closed, abnormal());
+}
+
+#[test]
+fn bad_101_responses() {
+    let fail = |request: ClientRequest, extra: &'static str| client_fails(request, move |a| switching(a, extra));
+    let hs = |e| Error::Handshake(e);
+    assert_eq!(client_fails(plain(), |_| switching("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "")), hs(HandshakeError::Accept));
+    assert_eq!(
+        client_fails(plain(), |a| switching(a, &format!("Sec-WebSocket-Accept: {a}\r\n"))),
+        hs(HandshakeError::Accept)
+    );
+    assert_eq!(fail(plain(), "Sec-WebSocket-Protocol: chat\r\n"), hs(HandshakeError::Protocol));
+    assert_eq!(fail(plain().protocol("chat"), "Sec-WebSocket-Protocol: superchat\r\n"), hs(HandshakeError::Protocol));
+    let both = "Sec-WebSocket-Protocol: chat, superchat\r\n";
+    assert_eq!(fail(plain().protocol("chat").protocol("superchat"), both), hs(HandshakeError::Protocol));
+    assert_eq!(fail(plain(), "Sec-WebSocket-Extensions: permessage-deflate\r\n"), hs(HandshakeError::Extension));
+    let other = "Sec-WebSocket-Extensions: x-other\r\n";
+    assert_eq!(fail(plain().extension("permessage-deflate"), other), hs(HandshakeError::Extension));
+    let no_upgrade = |a: &str| switching(a, "").replace("Upgrade: websocket\r\n", "");
+    assert_eq!(client_fails(plain(), no_upgrade), hs(HandshakeError::Upgrade));
+    let keep_alive = |a: &str| switching(a, "").replace("Connection: Upgrade", "Connection: keep-alive");
+    assert_eq!(client_fails(plain(), keep_alive), hs(HandshakeError::Connection));
+    let http10 = |a: &str| switching(a, "").replace("HTTP/1.1", "HTTP/1.0");
+    assert_eq!(client_fails(plain(), http10), hs(HandshakeError::Version));
+    let garbage = |_: &str| "HTTP/1.1 1O1 oops\r\n\r\n".to_string();
+    assert!(matches!(client_fails(plain(), garbage), Error::Handshake(HandshakeError::Http(_))));
+}
+
+#[test]
+fn offered_extension_and_capitalised_tokens_are_accepted() {
+    let request = plain().extension("x-webkit-test; param=1").protocol("chat");
+    let (mut conn, accept) = client(&request);
+    let response = switching(&accept, "Sec-WebSocket-Extensions: X-Webkit-Test\r\nSec-WebSocket-Protocol: chat\r\n")
+        .replace("Upgrade: websocket", "Upgrade: WebSocket")
+        .replace("Connection: Upgrade", "connection: keep-alive, upgrade");
+    conn.handle_bytes(T, response.as_bytes());
+    let (events, _) = drain(&mut conn);
+    let [Event::Open(Opened { protocol, extensions, .. })] = events.as_slice() else { panic!("{events:?}") };
+    assert_eq!((protocol.as_deref(), extensions.as_slice()), (Some("chat"), ["X-Webkit-Test".to_string()].as_slice()));
+    assert_eq!(conn.extensions(), ["X-Webkit-Test"]);
+
+    // The server implements no extension: offers are reported, none is accepted.
+    let mut server = Connection::server(T, config());
+    let capitalised = request_with(&[
+        (
+            "Sec-WebSocket-Version: 13",
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; x=1, x-b",
+        ),
+        ("Upgrade: websocket", "upgrade: WebSocket"),
+        ("Connection: Upgrade", "Connection: keep-alive, Upgrade"),
+    ]);
+    server.handle_bytes(T, capitalised.as_bytes());
+    let (events, _) = drain(&mut server);
+    assert!(request_event(&events).is_upgrade());
+    assert_eq!(request_event(&events).extensions, ["permessage-deflate; x=1", "x-b"]);
+    server.accept(T, None, &[]).unwrap();
+    assert_eq!(server.ready_state(), ReadyState::Open);
+    assert!(server.extensions().is_empty());
+    let response = String::from_utf8(drain(&mut server).1).unwrap();
+    assert!(!response.to_ascii_lowercase().contains("extensions"), "{response}");
+}
+
+#[test]
+fn bad_requests_get_their_status() {
+    let v8 = request_with(&[("Version: 13", "Version: 8")]);
+    server_refuses(
+        config(),
+        &v8,
+        HandshakeError::WebSocketVersion,
+        "426 Upgrade Required",
+        &[("Sec-WebSocket-Version", "13")],
+    );
+    let short_key = request_with(&[("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ==")]);
+    server_refuses(config(), &short_key, HandshakeError::Key, "400 Bad Request", &[]);
+    let no_key = request_with(&[("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")]);
+    server_refuses(config(), &no_key, HandshakeError::Key, "400 Bad Request", &[]);
+    let post = request_with(&[("GET", "POST")]);
+    server_refuses(config(), &post, HandshakeError::Method, "405 Method Not Allowed", &[("Allow", "GET")]);
+    let no_host = request_with(&[("Host: example.com\r\n", "")]);
+    server_refuses(config(), &no_host, HandshakeError::MissingHost, "400 Bad Request", &[]);
+    let no_connection = request_with(&[("Connection: Upgrade\r\n", "")]);
+    server_refuses(config(), &no_connection, HandshakeError::Connection, "400 Bad Request", &[]);
+    let bad_http = request_with(&[("Host: example.com", "Host example.com")]);
+    server_refuses(config(), &bad_http, HandshakeError::Http("invalid header name"), "400 Bad Request", &[]);
+}
+
+#[test]
+fn header_limits_get_431() {
+    let limits = Config { max_handshake_bytes: 512, max_headers: 8, ..config() };
+    let big = request_with(&[("Host: example.com", &format!("Host: example.com\r\nX-Big: {}", "b".repeat(500)))]);
+    server_refuses(limits.clone(), &big, HandshakeError::HeadersTooLarge, "431 Request Header Fields Too Large", &[]);
+    let many = request_with(&[("Host: example.com", "Host: example.com\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4")]);
+    server_refuses(limits, &many, HandshakeError::TooManyHeaders, "431 Request Header Fields Too Large", &[]);
+    // Exactly at the limits passes.
+    let eight = request_with(&[("Host: example.com", "Host: example.com\r\nA: 1\r\nB: 2\r\nC: 3")]);
+    let mut server = Connection::server(T, limits_ok());
+    server.handle_bytes(T, eight.as_bytes());
+    assert!(request_event(&drain(&mut server).0).is_upgrade());
+    // A client just fails.
+    let e = client_fails(plain(), |a| switching(a, &format!("X-Big: {}\r\n", "b".repeat(20_000))));
+    assert_eq!(e, Error::Handshake(HandshakeError::HeadersTooLarge));
+}
+
+fn limits_ok() -> Config {
+    Config { max_handshake_bytes: 512, max_headers: 8, ..config() }
+}
+
+#[test]
+fn a_large_frame_right_behind_the_101_passes_a_small_handshake_limit() {
+    let small = Config { max_handshake_bytes: 256, ..config() };
+    let mut conn = Connection::client(T, &plain(), small).unwrap();
+    let sent = String::from_utf8(drain(&mut conn).1).unwrap();
+    let key = sent.split("\r\nSec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
+    let mut bytes = switching(&accept_key(key.as_bytes()), "").into_bytes();
+    assert!(bytes.len() < 256);
+    bytes.extend(frame_to(Role::Client, true, BINARY, &[9; 1000]));
+    conn.handle_bytes(T, &bytes);
+    let (events, _) = drain(&mut conn);
+    assert!(matches!(events[0], Event::Open(_)));
+    assert_eq!(events[1..], [binary(&[9; 1000])]);
+}
+
+#[test]
+fn plain_get_is_answered_with_a_page() {
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    let (events, _) = drain(&mut server);
+    let req = request_event(&events);
+    assert!(!req.is_upgrade());
+    assert_eq!((req.path.as_str(), req.query.as_deref()), ("/index.html", Some("x=1")));
+    refused_accept(&mut server, LocalError::NotUpgrade, None, &[]);
+    server.reject(T, 200, &[("Content-Type", "text/html")], b"<p>hi</p>").unwrap();
+    let (events, sent) = drain(&mut server);
+    assert_eq!(events, [abnormal()]);
+    assert_eq!(
+        sent,
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\n<p>hi</p>"
+    );
+    assert!(server.should_close_transport());
+}
+
+#[test]
+fn accept_and_reject_misuse_changes_nothing() {
+    let (mut client_conn, _) = client(&plain());
+    refused_accept(&mut client_conn, LocalError::WrongRole, None, &[]);
+    assert_eq!(client_conn.reject(T, 403, &[], b""), Err(LocalError::WrongRole));
+
+    let mut server = Connection::server(T, config());
+    refused_accept(&mut server, LocalError::NoRequest, None, &[]);
+    server.handle_bytes(T, request_with(&[]).as_bytes());
+    drain(&mut server);
+    let before = format!("{server:?}");
+    assert_eq!(server.reject(T, 101, &[], b""), Err(LocalError::InvalidStatus(101)));
+    assert_eq!(server.reject(T, 600, &[], b""), Err(LocalError::InvalidStatus(600)));
+    let e = LocalError::InvalidHeader("Content-Length".into());
+    assert_eq!(server.reject(T, 403, &[("Content-Length", "0")], b""), Err(e));
+    assert_eq!(format!("{server:?}"), before);
+    server.accept(T, None, &[]).unwrap();
+    refused_accept(&mut server, LocalError::NoRequest, None, &[]);
+    assert_eq!(server.reject(T, 403, &[], b""), Err(LocalError::NoRequest));
+}
+
+#[test]
+fn client_request_misuse() {
+    let reserved = plain().header("Sec-WebSocket-Key", "x");
+    let e = LocalError::InvalidHeader("Sec-WebSocket-Key".into());
+    assert_eq!(Connection::client(T, &reserved, config()).err(), Some(e));
+    assert_eq!(
+        ClientRequest::new("http://example.com/").err(),
+        Some(LocalError::InvalidUrl("the scheme must be ws:// or wss://"))
+    );
+}
+
+#[test]
+fn open_after_an_external_handshake() {
+    let client = Connection::open(T, Role::Client, Some("chat".into()), config());
+    let server = Connection::open(T, Role::Server, Some("chat".into()), config());
+    let mut p = Pair::new(client, server);
+    p.drive();
+    for side in [&p.client, &p.server] {
+        assert_eq!(side.conn.ready_state(), ReadyState::Open);
+        assert_eq!(side.conn.protocol(), Some("chat"));
+        assert_eq!(side.conn.buffered_amount(), 0);
+        assert_eq!(side.conn.poll_timeout(), None);
+    }
+    assert_eq!((p.client.take(), p.server.take()), (vec![], vec![]));
+    p.client.conn.send_text("hi").unwrap();
+    p.server.conn.send_binary(b"yo").unwrap();
+    p.drive();
+    assert_eq!(p.server.take(), [text("hi")]);
+    assert_eq!(p.client.take(), [binary(b"yo")]);
+    p.client.conn.close(p.now, 1000, "").unwrap();
+    p.drive();
+    assert_eq!((p.client.take(), p.server.take()), (vec![closed(1000, "", true)], vec![closed(1000, "", true)]));
+}
+
+#[test]
+fn a_refusal_in_http_1_0_still_reports_its_status() {
+    let e = client_fails(plain(), |_| "HTTP/1.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n".into());
+    assert!(matches!(e, Error::Handshake(HandshakeError::Status { status: 403, .. })), "{e:?}");
+}
