@@ -198,13 +198,14 @@ impl Connection {
         }
         match self.phase {
             Phase::Connecting => self.handle_handshake_bytes(now, data),
-            _ => self.receive_frames(now, data),
+            _ => self.read_input(now, data),
         }
     }
 
     /// The transport reached EOF (the peer closed its side). Before the
     /// closing handshake this is an abnormal closure (1006).
     pub fn handle_eof(&mut self, now: Duration) {
+        self.flush_backlog();
         let error = match self.phase {
             Phase::Connecting => Some(Error::Handshake(HandshakeError::UnexpectedEof)),
             Phase::Open | Phase::CloseSent => Some(Error::UnexpectedEof),
@@ -216,6 +217,7 @@ impl Connection {
     /// Reading or writing the transport failed. Before the closing handshake
     /// this is an abnormal closure (1006).
     pub fn handle_transport_error(&mut self, now: Duration) {
+        self.flush_backlog();
         let error =
             matches!(self.phase, Phase::Connecting | Phase::Open | Phase::CloseSent).then_some(Error::Transport);
         self.transition(now, Input::Eof, error);
@@ -249,7 +251,16 @@ impl Connection {
     // ----- outputs -----
 
     /// The next event, oldest first.
+    ///
+    /// Input is read one data message at a time: bytes behind a message are
+    /// read when its event has been taken and this is called again, so a
+    /// reply sent to a message goes out before a close or failure that later
+    /// bytes bring. Draining this after every input, as the contract says,
+    /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
+        while self.events.is_empty() && self.has_backlog() {
+            self.resume_backlog();
+        }
         self.events.pop_front()
     }
 
@@ -286,7 +297,7 @@ impl Connection {
         self.protocol = protocol.map(String::from);
         self.transition(now, Input::HandshakeDone, None);
         self.events.push_back(Event::Open(Opened { protocol: self.protocol.clone(), ..Opened::default() }));
-        self.receive_frames(now, &early);
+        self.read_input(now, &early);
         Ok(())
     }
 
@@ -333,7 +344,7 @@ impl Connection {
                     self.extensions = opened.extensions.clone();
                     self.transition(now, Input::HandshakeDone, None);
                     self.events.push_back(Event::Open(opened));
-                    self.receive_frames(now, &data[used..]);
+                    self.read_input(now, &data[used..]);
                 }
                 Err(e) => self.transition(now, Input::Fail, Some(Error::Handshake(e))),
             },
@@ -364,6 +375,13 @@ impl Connection {
     fn refuse(&mut self, now: Duration, e: HandshakeError) {
         self.out.extend_from_slice(&handshake::error_response(&e));
         self.transition(now, Input::Fail, Some(Error::Handshake(e)));
+    }
+
+    /// Reads all input waiting behind messages, before an input that must come after it.
+    fn flush_backlog(&mut self) {
+        while self.has_backlog() {
+            self.resume_backlog();
+        }
     }
 
     fn arm_keepalive(&mut self, now: Duration) {

@@ -4,7 +4,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::{Connection, Role};
 use crate::close::{self, CloseCode};
@@ -47,6 +47,11 @@ pub(crate) struct Receiver {
     /// The payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
     message: Message,
+    /// Input read behind a data message that ended, kept until the application
+    /// has taken the events before it (see [`Connection::poll_event`]).
+    backlog: BytesMut,
+    /// When the backlog's newest bytes arrived.
+    backlog_at: Duration,
 }
 
 /// The next header, from a partial one held back and the new bytes.
@@ -88,43 +93,90 @@ impl Receiver {
 }
 
 impl Connection {
-    /// Reads frames from `data` while the connection still reads.
-    pub(super) fn receive_frames(&mut self, now: Duration, mut data: &[u8]) {
-        while !data.is_empty() && matches!(self.phase, Phase::Open | Phase::CloseSent) {
+    /// Reads `data` (RFC 6455 §6.2), one data message at a time.
+    ///
+    /// Input is read up to the end of the first data message; the rest waits
+    /// in the backlog until the application has taken the events before it.
+    /// Whatever it sends in answer to that message then goes out before what
+    /// the later bytes bring: a close, or the failure a bad frame causes.
+    pub(super) fn read_input(&mut self, now: Duration, data: &[u8]) {
+        if !self.rx.backlog.is_empty() {
+            self.rx.backlog.extend_from_slice(data);
+            self.rx.backlog_at = now;
+            return;
+        }
+        let used = self.receive_frames(now, data);
+        if used < data.len() {
+            self.rx.backlog.extend_from_slice(&data[used..]);
+            self.rx.backlog_at = now;
+        }
+    }
+
+    /// Reads the backlog up to the end of its next data message.
+    pub(super) fn resume_backlog(&mut self) {
+        let mut backlog = core::mem::take(&mut self.rx.backlog);
+        let used = self.receive_frames(self.rx.backlog_at, &backlog);
+        if used < backlog.len() {
+            backlog.advance(used);
+            self.rx.backlog = backlog;
+        }
+    }
+
+    /// Whether input waits in the backlog.
+    pub(super) fn has_backlog(&self) -> bool {
+        !self.rx.backlog.is_empty()
+    }
+
+    /// Reads frames from `data` until a data message ends, and returns how
+    /// many bytes were used. Once the connection stops reading, the rest
+    /// counts as used: it is ignored.
+    fn receive_frames(&mut self, now: Duration, data: &[u8]) -> usize {
+        // INVARIANT: pos <= data.len()
+        let mut pos = 0;
+        while pos < data.len() {
+            if !matches!(self.phase, Phase::Open | Phase::CloseSent) {
+                return data.len();
+            }
+            let rest = &data[pos..];
             match self.rx.frame {
                 None => {
-                    let (header, used) = match self.rx.next_header(data) {
+                    let (header, used) = match self.rx.next_header(rest) {
                         Ok(Head::Complete(h, used)) => (h, used),
-                        Ok(Head::Partial) => return,
-                        Err(e) => return self.fail(now, e),
+                        Ok(Head::Partial) => return data.len(),
+                        Err(e) => {
+                            self.fail(now, e);
+                            return data.len();
+                        }
                     };
-                    data = &data[used..];
+                    pos += used;
                     if let Err(e) = self.start_frame(&header) {
-                        return self.fail(now, e);
+                        self.fail(now, e);
+                        return data.len();
                     }
                     self.rx.frame = Some(Frame { header, read: 0 });
-                    if header.len == 0 {
-                        self.finish_frame(now);
+                    if header.len == 0 && self.finish_frame(now) {
+                        return pos;
                     }
                 }
                 Some(frame) => {
                     let remaining = frame.header.len - frame.read;
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(data.len());
-                    let (piece, rest) = data.split_at(n);
-                    data = rest;
+                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(rest.len());
+                    pos += n;
                     let last = n as u64 == remaining;
-                    if let Err(e) = self.frame_payload(frame, piece, last) {
-                        return self.fail(now, e);
+                    if let Err(e) = self.frame_payload(frame, &rest[..n], last) {
+                        self.fail(now, e);
+                        return data.len();
                     }
                     if let Some(f) = self.rx.frame.as_mut() {
                         f.read += n as u64;
                     }
-                    if last {
-                        self.finish_frame(now);
+                    if last && self.finish_frame(now) {
+                        return pos;
                     }
                 }
             }
         }
+        data.len()
     }
 
     /// The checks a header needs from the connection's state (RFC 6455 §5.1–§5.4).
@@ -195,8 +247,9 @@ impl Connection {
         Ok(())
     }
 
-    fn finish_frame(&mut self, now: Duration) {
-        let Some(frame) = self.rx.frame.take() else { return };
+    /// Ends the current frame; true if it ended a data message.
+    fn finish_frame(&mut self, now: Duration) -> bool {
+        let Some(frame) = self.rx.frame.take() else { return false };
         match frame.header.opcode {
             OpCode::Ping => {
                 let payload = Bytes::copy_from_slice(&self.rx.control);
@@ -208,8 +261,12 @@ impl Connection {
             OpCode::Pong => self.events.push_back(Event::Pong(Bytes::copy_from_slice(&self.rx.control))),
             OpCode::Close => self.peer_closed(now),
             _ if !frame.header.fin => {}
-            _ => self.finish_message(now, frame.header.len == 0),
+            _ => {
+                self.finish_message(now, frame.header.len == 0);
+                return true;
+            }
         }
+        false
     }
 
     /// The final frame of a data message has been read.

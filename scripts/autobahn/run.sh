@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Autobahn|Testsuite against the engine in both roles, then docs/conformance.md from the reports.
+#
+#   bash scripts/autobahn/run.sh
+#
+# (a) server: `wstest -m fuzzingclient` against examples/echo_server.rs;
+# (b) client: examples/autobahn_client.rs against `wstest -m fuzzingserver`.
+# Cases 1.* to 10.* (301 cases); 12.* and 13.* are permessage-deflate, which the engine does not implement.
+# Exits non-zero unless every case is OK in behaviour and close behaviour (INFORMATIONAL is accepted for
+# 7.1.6 and 7.13.*, whose outcome the suite leaves to the implementation). Everything listens on 127.0.0.1.
+# Reports go to .autobahn/reports/{servers,clients}/index.html.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+ROOT=${AUTOBAHN_HOME:-$PWD/.autobahn} # where install.sh puts wstest
+OUT=$PWD/.autobahn/reports
+SERVER_PORT=${AUTOBAHN_SERVER_PORT:-9101} # our echo server, for fuzzingclient
+FUZZ_PORT=${AUTOBAHN_FUZZ_PORT:-9102}     # wstest's fuzzingserver, for our client
+SERVER_AGENT=rfc6455-server
+CLIENT_AGENT=rfc6455-client
+RUN_LIMIT=900 # seconds for one role's whole run; a run takes about 20 s
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits for a background job; waiting (rather than running in the foreground) lets a signal stop the run
+# at once, and the job is killed on exit like the servers.
+waited() {
+    pids+=("$1")
+    wait "$1"
+}
+# Fails if something already listens on the port, so we never test someone else's server.
+port_free() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        echo "port $1 is in use; set AUTOBAHN_SERVER_PORT / AUTOBAHN_FUZZ_PORT" >&2
+        return 1
+    fi
+}
+# Waits up to 30 s for a listener on the port, as long as process $2 lives.
+wait_port() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || { echo "the process for port $1 exited" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "nothing listens on port $1 after 30 s" >&2
+    return 1
+}
+
+say "install wstest"
+started=$SECONDS
+AUTOBAHN_HOME=$ROOT timeout 600 bash scripts/autobahn/install.sh
+install_seconds=$((SECONDS - started))
+
+if [[ ! -f examples/echo_server.rs ]]; then
+    echo "examples/echo_server.rs is missing" >&2
+    exit 1
+fi
+say "build the examples (release)"
+timeout 900 cargo build --release --example echo_server --example autobahn_client
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+EXCLUDE='["12.*", "13.*"]'
+cat >"$OUT/fuzzingclient.json" <<EOF
+{
+   "outdir": "$OUT/servers",
+   "servers": [{"agent": "$SERVER_AGENT", "url": "ws://127.0.0.1:$SERVER_PORT"}],
+   "cases": ["*"],
+   "exclude-cases": $EXCLUDE,
+   "exclude-agent-cases": {}
+}
+EOF
+cat >"$OUT/fuzzingserver.json" <<EOF
+{
+   "url": "ws://127.0.0.1:$FUZZ_PORT",
+   "outdir": "$OUT/clients",
+   "cases": ["*"],
+   "exclude-cases": $EXCLUDE,
+   "exclude-agent-cases": {}
+}
+EOF
+
+say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT"
+port_free "$SERVER_PORT"
+timeout "$RUN_LIMIT" target/release/examples/echo_server "127.0.0.1:$SERVER_PORT" >"$OUT/echo_server.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+wait_port "$SERVER_PORT" "$server_pid"
+started=$SECONDS
+(cd "$OUT" && exec timeout "$RUN_LIMIT" "$ROOT/bin/wstest" -m fuzzingclient -s fuzzingclient.json) \
+    >"$OUT/fuzzingclient.log" 2>&1 &
+waited $! || { tail -20 "$OUT/fuzzingclient.log" >&2; exit 1; }
+server_seconds=$((SECONDS - started))
+kill "$server_pid" 2>/dev/null || true
+echo "$(grep -c '^Running test case' "$OUT/fuzzingclient.log") cases in ${server_seconds} s" >&2
+
+say "(b) client role: autobahn_client against wstest -m fuzzingserver on 127.0.0.1:$FUZZ_PORT"
+port_free "$FUZZ_PORT"
+(cd "$OUT" && exec timeout "$RUN_LIMIT" "$ROOT/bin/wstest" -m fuzzingserver -s fuzzingserver.json --webport 0) \
+    >"$OUT/fuzzingserver.log" 2>&1 &
+fuzz_pid=$!
+pids+=("$fuzz_pid")
+wait_port "$FUZZ_PORT" "$fuzz_pid"
+started=$SECONDS
+timeout "$RUN_LIMIT" target/release/examples/autobahn_client "ws://127.0.0.1:$FUZZ_PORT" "$CLIENT_AGENT" \
+    >"$OUT/autobahn_client.log" 2>&1 &
+waited $! || { tail -20 "$OUT/autobahn_client.log" >&2; exit 1; }
+grep -v '^case ' "$OUT/autobahn_client.log" >&2 || true
+client_seconds=$((SECONDS - started))
+kill "$fuzz_pid" 2>/dev/null || true
+
+say "verdicts"
+python3 scripts/autobahn/summarize.py \
+    --server "$OUT/servers/index.json" --server-agent "$SERVER_AGENT" --server-seconds "$server_seconds" \
+    --client "$OUT/clients/index.json" --client-agent "$CLIENT_AGENT" --client-seconds "$client_seconds" \
+    --wstest "$("$ROOT/bin/wstest" --autobahnversion 2>/dev/null | tail -1)" \
+    --out docs/conformance.md
+echo "install ${install_seconds} s, server run ${server_seconds} s, client run ${client_seconds} s;" \
+    "reports in ${OUT#"$PWD"/}/{servers,clients}/index.html" >&2
