@@ -210,7 +210,7 @@ fn the_whole_stream_gives_the_expected_transcript() {
         assert_eq!(events[handshake..], expected, "{role:?} {mode:?}");
         assert_eq!(state, ReadyState::Closed);
         // After the handshake bytes: the pong to the ping, then the close echo.
-        let frames: &[(u8, bool, &[u8])] = &[(PONG, true, b"p1"), (CLOSE, true, &close_payload(1000, ""))];
+        let frames: &[(u8, bool, &[u8])] = &[(PONG, true, b"p1"), (CLOSE, true, &close_payload(1000, "bye"))];
         let head = sent.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
         assert_frames(role, &sent[head..], frames);
     }

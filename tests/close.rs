@@ -21,7 +21,7 @@ fn client_initiated_close_step_by_step() {
     p.client.conn.close(p.now, 1000, "bye").unwrap();
     assert_state(&p.client, ReadyState::Closing, false, Some(secs(5)));
 
-    // The server reads the close frame, echoes the code, and is done: it closes TCP first.
+    // The server reads the close frame, echoes code and reason, and is done: it closes TCP first.
     p.server.paused = true;
     p.drive();
     assert_frames(Role::Client, &p.client.take_sent(), &[(CLOSE, true, &close_payload(1000, "bye"))]);
@@ -33,14 +33,14 @@ fn client_initiated_close_step_by_step() {
     p.server.paused = false;
     p.server.hold_eof = true;
     p.drive();
-    assert_frames(Role::Server, &p.server.take_sent(), &[(CLOSE, true, &close_payload(1000, ""))]);
+    assert_frames(Role::Server, &p.server.take_sent(), &[(CLOSE, true, &close_payload(1000, "bye"))]);
     assert_eq!(p.client.take(), []);
     assert_state(&p.client, ReadyState::Closing, false, Some(secs(5)));
 
     // The server's EOF ends it cleanly, with the code and reason of the echo.
     p.server.hold_eof = false;
     p.drive();
-    assert_eq!(p.client.take(), [closed(1000, "", true)]);
+    assert_eq!(p.client.take(), [closed(1000, "bye", true)]);
     assert_state(&p.client, ReadyState::Closed, true, None);
     assert_eq!((p.client.sent.len(), p.server.sent.len()), (0, 0));
 }
@@ -51,10 +51,10 @@ fn server_initiated_close() {
     p.server.conn.close(p.now, 1001, "going away").unwrap();
     assert_eq!(p.server.conn.ready_state(), ReadyState::Closing);
     p.drive();
-    assert_eq!(p.server.take(), [closed(1001, "", true)]);
+    assert_eq!(p.server.take(), [closed(1001, "going away", true)]);
     assert_eq!(p.client.take(), [closed(1001, "going away", true)]);
     assert_frames(Role::Server, &p.server.sent, &[(CLOSE, true, &close_payload(1001, "going away"))]);
-    assert_frames(Role::Client, &p.client.sent, &[(CLOSE, true, &close_payload(1001, ""))]);
+    assert_frames(Role::Client, &p.client.sent, &[(CLOSE, true, &close_payload(1001, "going away"))]);
     assert!(p.server.conn.should_close_transport() && p.client.conn.should_close_transport());
 }
 
@@ -317,7 +317,7 @@ fn messages_sent_before_the_peers_close_are_still_received() {
     p.server.conn.send_text("in flight").unwrap();
     p.client.conn.close(p.now, 1000, "bye").unwrap();
     p.drive();
-    assert_eq!(p.client.take(), [text("in flight"), closed(1000, "", true)]);
+    assert_eq!(p.client.take(), [text("in flight"), closed(1000, "bye", true)]);
     assert_eq!(p.server.take(), [closed(1000, "bye", true)]);
 }
 
@@ -355,4 +355,15 @@ fn close_while_connecting_abandons_the_attempt() {
     assert!(p.client.sent.is_empty());
     let eof = error(Error::Handshake(HandshakeError::UnexpectedEof));
     assert_eq!(p.server.take(), [eof, abnormal()]);
+}
+
+#[test]
+fn a_transport_error_drops_what_cannot_be_written() {
+    let mut p = Pair::connected();
+    p.server.conn.send_text("never written").unwrap();
+    assert_eq!(p.server.conn.buffered_amount(), 15);
+    p.server.conn.handle_transport_error(p.now);
+    assert_eq!(p.server.conn.buffered_amount(), 0);
+    assert_eq!(p.server.conn.poll_transmit(), None);
+    assert!(p.server.conn.should_close_transport());
 }

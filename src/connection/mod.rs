@@ -216,8 +216,11 @@ impl Connection {
 
     /// Reading or writing the transport failed. Before the closing handshake
     /// this is an abnormal closure (1006).
+    ///
+    /// Bytes still queued for the transport are dropped: they cannot be written.
     pub fn handle_transport_error(&mut self, now: Duration) {
         self.flush_backlog();
+        self.out.clear();
         let error =
             matches!(self.phase, Phase::Connecting | Phase::Open | Phase::CloseSent).then_some(Error::Transport);
         self.transition(now, Input::Eof, error);

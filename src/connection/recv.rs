@@ -301,8 +301,9 @@ impl Connection {
             Err(e) => return self.fail(now, e),
         };
         if self.phase == Phase::Open {
-            // Echo the code, without the reason.
-            self.write_close(parsed.map(|(code, _)| (code, "")));
+            // Echo code and reason (RFC 6455 §5.5.1), so that a browser that
+            // closed with a reason sees it again in its close event.
+            self.write_close(parsed);
         }
         self.peer_close = Some(match parsed {
             Some((code, reason)) => (code, reason.to_string()),
