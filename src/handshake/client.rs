@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{Opened, accept_key, find_head_end, httparse_reason};
+use super::{HeadBuffer, Opened, accept_key, check_parse};
 use crate::config::Config;
 use crate::error::{HandshakeError, LocalError};
 
@@ -220,8 +220,7 @@ pub(crate) struct ClientHandshake {
     expected_accept: String,
     protocols: Vec<String>,
     extensions: Vec<String>,
-    buf: Vec<u8>,
-    max_bytes: usize,
+    head: HeadBuffer,
     max_headers: usize,
 }
 
@@ -235,34 +234,25 @@ impl ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             protocols: req.protocols.clone(),
             extensions: req.extensions.iter().filter_map(|e| extension_name(e)).map(String::from).collect(),
-            buf: Vec::new(),
-            max_bytes: config.max_handshake_bytes,
+            head: HeadBuffer::new(config.max_handshake_bytes),
             max_headers: config.max_headers,
         };
         Ok((hs, request))
+    }
+
+    /// Bytes of the header block received so far.
+    pub(crate) fn buffered_len(&self) -> usize {
+        self.head.len()
     }
 
     /// Feeds response bytes. `Ok(None)`: the response is incomplete.
     /// `Ok(Some((opened, n)))`: the handshake succeeded and `data[n..]`
     /// belongs to the framing layer.
     pub(crate) fn handle(&mut self, data: &[u8]) -> Result<Option<(Opened, usize)>, HandshakeError> {
-        let before = self.buf.len();
-        let room = (self.max_bytes - before).min(data.len());
-        self.buf.extend_from_slice(&data[..room]);
-        let Some(end) = find_head_end(&self.buf, before) else {
-            if self.buf.len() >= self.max_bytes {
-                return Err(HandshakeError::HeadersTooLarge);
-            }
-            return Ok(None);
-        };
+        let Some((head, used)) = self.head.push(data)? else { return Ok(None) };
         let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut resp = httparse::Response::new(&mut slots);
-        match resp.parse(&self.buf[..end]) {
-            Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => return Err(HandshakeError::Http("incomplete header block")),
-            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
-            Err(e) => return Err(HandshakeError::Http(httparse_reason(e))),
-        }
+        check_parse(resp.parse(head))?;
         let headers = Headers::from_httparse(resp.headers);
         let status = resp.code.expect("a complete response has a status");
         if status != 101 {
@@ -272,7 +262,7 @@ impl ClientHandshake {
             return Err(HandshakeError::Version);
         }
         let opened = self.check(headers)?;
-        Ok(Some((opened, end - before)))
+        Ok(Some((opened, used)))
     }
 
     /// The checks of RFC 6455 §4.1 on a 101 response.

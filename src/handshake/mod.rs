@@ -15,6 +15,8 @@ use alloc::string::String;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
+use crate::error::HandshakeError;
+
 pub(crate) use client::ClientHandshake;
 pub use client::ClientRequest;
 pub use headers::Headers;
@@ -52,6 +54,52 @@ pub struct Opened {
     pub headers: Headers,
 }
 
+/// An HTTP header block collected across reads, never past a limit.
+#[derive(Debug)]
+pub(crate) struct HeadBuffer {
+    buf: alloc::vec::Vec<u8>,
+    max: usize,
+}
+
+impl HeadBuffer {
+    pub(crate) fn new(max: usize) -> Self {
+        HeadBuffer { buf: alloc::vec::Vec::new(), max }
+    }
+
+    /// Bytes held so far.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Appends `data`. `Ok(None)`: the block is not complete yet.
+    /// `Ok(Some((head, used)))`: the whole block, and how many bytes of `data` it took.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<Option<(&[u8], usize)>, HandshakeError> {
+        let before = self.buf.len();
+        let room = (self.max - before).min(data.len());
+        self.buf.extend_from_slice(&data[..room]);
+        match find_head_end(&self.buf, before) {
+            Some(end) => Ok(Some((&self.buf[..end], end - before))),
+            None if self.buf.len() >= self.max => Err(HandshakeError::HeadersTooLarge),
+            None => Ok(None),
+        }
+    }
+
+    /// Frees the buffer once its block has been parsed.
+    pub(crate) fn release(&mut self) {
+        self.buf = alloc::vec::Vec::new();
+    }
+}
+
+/// The outcome of httparse on a complete header block, as a handshake error.
+pub(crate) fn check_parse(result: httparse::Result<usize>) -> Result<(), HandshakeError> {
+    match result {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        Ok(httparse::Status::Partial) => Err(HandshakeError::Http("incomplete header block")),
+        Err(httparse::Error::TooManyHeaders) => Err(HandshakeError::TooManyHeaders),
+        Err(e) => Err(HandshakeError::Http(httparse_reason(e))),
+    }
+}
+
 /// Finds the end of an HTTP header block in `buf`, starting the search at
 /// `from` (bytes before it were searched already). Returns the index just past
 /// the blank line.
@@ -61,7 +109,7 @@ pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 /// A message for an httparse error.
-pub(crate) fn httparse_reason(e: httparse::Error) -> &'static str {
+fn httparse_reason(e: httparse::Error) -> &'static str {
     match e {
         httparse::Error::HeaderName => "invalid header name",
         httparse::Error::HeaderValue => "invalid header value",

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{accept_key, find_head_end, httparse_reason};
+use super::{HeadBuffer, accept_key, check_parse};
 use crate::config::Config;
 use crate::error::{HandshakeError, LocalError};
 
@@ -47,14 +47,18 @@ impl Request {
 /// A server reading the client's request.
 #[derive(Debug)]
 pub(crate) struct ServerHandshake {
-    buf: Vec<u8>,
-    max_bytes: usize,
+    head: HeadBuffer,
     max_headers: usize,
 }
 
 impl ServerHandshake {
     pub(crate) fn new(config: &Config) -> Self {
-        ServerHandshake { buf: Vec::new(), max_bytes: config.max_handshake_bytes, max_headers: config.max_headers }
+        ServerHandshake { head: HeadBuffer::new(config.max_handshake_bytes), max_headers: config.max_headers }
+    }
+
+    /// Bytes of the header block received so far.
+    pub(crate) fn buffered_len(&self) -> usize {
+        self.head.len()
     }
 
     /// Feeds request bytes. `Ok(None)`: the request is incomplete.
@@ -62,23 +66,10 @@ impl ServerHandshake {
     /// `Err`: a broken upgrade request, to be answered with
     /// [`HandshakeError::response_status`].
     pub(crate) fn handle(&mut self, data: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
-        let before = self.buf.len();
-        let room = (self.max_bytes - before).min(data.len());
-        self.buf.extend_from_slice(&data[..room]);
-        let Some(end) = find_head_end(&self.buf, before) else {
-            if self.buf.len() >= self.max_bytes {
-                return Err(HandshakeError::HeadersTooLarge);
-            }
-            return Ok(None);
-        };
+        let Some((head, used)) = self.head.push(data)? else { return Ok(None) };
         let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut req = httparse::Request::new(&mut slots);
-        match req.parse(&self.buf[..end]) {
-            Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => return Err(HandshakeError::Http("incomplete header block")),
-            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
-            Err(e) => return Err(HandshakeError::Http(httparse_reason(e))),
-        }
+        check_parse(req.parse(head))?;
         let method = req.method.expect("a complete request has a method").to_string();
         let target = req.path.expect("a complete request has a target");
         let (path, query) = match target.split_once('?') {
@@ -87,14 +78,14 @@ impl ServerHandshake {
         };
         let version = req.version;
         let headers = Headers::from_httparse(req.headers);
-        self.buf = Vec::new();
         let protocols = headers.tokens("Sec-WebSocket-Protocol").map(String::from).collect();
         let extensions = headers.tokens("Sec-WebSocket-Extensions").map(String::from).collect();
         let mut request = Request { method, path, query, headers, protocols, extensions, key: None };
         if request.headers.has_token("Upgrade", "websocket") {
             request.key = Some(check_upgrade(&request, version)?);
         }
-        Ok(Some((request, end - before)))
+        self.head.release();
+        Ok(Some((request, used)))
     }
 }
 
