@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Headless Chromium check of the echo server's page (scripts/browser-check.mjs).
+# Headless Chromium against the echo server: its page, and the checks of scripts/browser-check.mjs
+# (readyState, echo, closes both ways, a dropped connection, invalid UTF-8, subprotocol, no deflate).
 # Installs what is missing: Debian's chromium and node with apt (as root), and
 # playwright-core with npm into scripts/.browser/ (git-ignored). It never
 # downloads a browser of its own.
@@ -31,8 +32,13 @@ apt_install() {
         { timeout 900 apt-get --fix-broken install -y -qq && timeout 900 apt-get install -y -qq "$@"; }
 }
 
-[ -x /usr/bin/chromium ] || apt_install chromium
-command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
+# Fonts, so that the screenshot shows Chinese and emoji (the checks compare strings, not pixels).
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-zenhei)
+fc-list 2>/dev/null | grep -q 'Noto Color Emoji' || need+=(fonts-noto-color-emoji)
+[ "${#need[@]}" -eq 0 ] || apt_install "${need[@]}"
 if [ ! -f "$scratch/node_modules/playwright-core/package.json" ]; then
     mkdir -p "$scratch"
     [ -f "$scratch/package.json" ] || echo '{ "private": true }' >"$scratch/package.json"
@@ -56,7 +62,7 @@ page=$(sed -n 's|^page at \(http://[^ ]*\)$|\1|p' "$tmp/server.out")
 echo "page at $page"
 
 rc=0
-PLAYWRIGHT_DIR=$scratch timeout 120 node scripts/browser-check.mjs "$page" "$screenshot" || rc=$?
+PLAYWRIGHT_DIR=$scratch timeout 120 node scripts/browser-check.mjs "$page" "$screenshot" "$tmp/server.err" || rc=$?
 echo "--- server log"
 cat "$tmp/server.err"
 exit "$rc"

@@ -19,6 +19,7 @@ FUZZ_PORT=${AUTOBAHN_FUZZ_PORT:-9102}     # wstest's fuzzingserver, for our clie
 SERVER_AGENT=rfc6455-server
 CLIENT_AGENT=rfc6455-client
 RUN_LIMIT=900 # seconds for one role's whole run; a run takes about 20 s
+TARGET=${CARGO_TARGET_DIR:-target}
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -94,7 +95,7 @@ EOF
 
 say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT"
 port_free "$SERVER_PORT"
-timeout "$RUN_LIMIT" target/release/examples/echo_server "127.0.0.1:$SERVER_PORT" >"$OUT/echo_server.log" 2>&1 &
+timeout "$RUN_LIMIT" "$TARGET/release/examples/echo_server" "127.0.0.1:$SERVER_PORT" >"$OUT/echo_server.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
 wait_port "$SERVER_PORT" "$server_pid"
@@ -114,7 +115,7 @@ fuzz_pid=$!
 pids+=("$fuzz_pid")
 wait_port "$FUZZ_PORT" "$fuzz_pid"
 started=$SECONDS
-timeout "$RUN_LIMIT" target/release/examples/autobahn_client "ws://127.0.0.1:$FUZZ_PORT" "$CLIENT_AGENT" \
+timeout "$RUN_LIMIT" "$TARGET/release/examples/autobahn_client" "ws://127.0.0.1:$FUZZ_PORT" "$CLIENT_AGENT" \
     >"$OUT/autobahn_client.log" 2>&1 &
 waited $! || { tail -20 "$OUT/autobahn_client.log" >&2; exit 1; }
 grep -v '^case ' "$OUT/autobahn_client.log" >&2 || true

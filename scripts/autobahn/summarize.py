@@ -122,6 +122,9 @@ def main():
         "`.autobahn/reports/`). Cases 1.x–10.x; 12.x and 13.x test permessage-deflate, which the engine "
         "does not implement, and are excluded.",
         "",
+        "The checks against real peers (Python `websockets` and `wsproto`, Node `ws`, headless Chromium) and the "
+        "echo server's test paths they use are in [interop.md](interop.md).",
+        "",
         "A case counts under its worse verdict of behaviour and close behaviour. NON-STRICT: allowed by the "
         "RFC, but not what the suite expects of a strict implementation. INFORMATIONAL: the suite leaves the outcome to the "
         "implementation; it is accepted for " + " and ".join(INFORMATIONAL_ALLOWED) + " only. FAILED also "
