@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Turns the bench and load results into docs/performance.md and docs/performance.svg.
+
+    cargo bench --bench decode --bench encode --bench mask --bench heap
+    bash scripts/load.sh            # optional: the loopback figures
+    python3 scripts/perf-report.py
+
+Reads criterion's medians from target/criterion/GROUP/FUNCTION/new/estimates.json,
+the heap figures from target/criterion/heap.json (benches/heap.rs) and the load
+figures from target/perf/load.json (scripts/load.sh). Standard library only;
+the chart is written as SVG by hand.
+"""
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from html import escape
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+CRITERION = os.environ.get("CRITERION_HOME", os.path.join(TARGET, "criterion"))
+LOAD = os.path.join(TARGET, "perf", "load.json")
+HEAP = os.path.join(CRITERION, "heap.json")
+DOCS = os.path.join(ROOT, "docs")
+
+MIB = 1 << 20
+FRAMES = 1024
+PEERS = ["tungstenite", "fastwebsockets"]
+COLORS = {"rfc6455": "#1f6fb4", "tungstenite": "#e8833a", "fastwebsockets": "#3a9a48", "ref": "#9a9a9a"}
+
+# Each timed row: the issue's case, criterion group, unit, per-iteration count,
+# goal (lower-or-higher, value), the issue's peer figures, reference functions
+# (function, label) and what a peer that cannot be measured shows instead.
+ROWS = [
+    dict(case="decode 16 B masked binary frames, many per read", group="decode_binary_16B_batched",
+         unit="ns/frame", n=FRAMES, goal=("<=", 8), refs=[]),
+    dict(case="same, exactly one frame per read", group="decode_binary_16B_one_per_read",
+         unit="ns/frame", n=FRAMES, goal=("<=", 15), refs=[]),
+    dict(case="decode 16 B masked text (ASCII JSON)", group="decode_text_16B_json",
+         unit="ns/frame", n=FRAMES, goal=("<=", 12), refs=[]),
+    dict(case="decode one 1 MiB masked binary frame", group="decode_binary_1MiB",
+         unit="GB/s", n=MIB, goal=(">=", 20), refs=[("unmask_1MiB/rfc6455", "in-place unmask")]),
+    dict(case="decode 1 MiB mixed UTF-8 text", group="decode_text_1MiB_mixed",
+         unit="GB/s", n=MIB, goal=(">=", 8),
+         refs=[("decode_text_1MiB_mixed/simdutf8", "simdutf8 alone"),
+               ("decode_text_1MiB_mixed/std_from_utf8", "std::str::from_utf8")]),
+    dict(case="encode 16 B server frames", group="encode_binary_16B",
+         unit="ns/frame", n=FRAMES, goal=("<=", 12), refs=[]),
+    dict(case="encode one 1 MiB frame", group="encode_binary_1MiB",
+         unit="GB/s", n=MIB, goal=(">=", 35), refs=[("encode_binary_1MiB/memcpy", "the sink's memcpy")],
+         note="and the payload never copied, which timing does not check"),
+    dict(case="unmask 1 MiB in place", group="unmask_1MiB",
+         unit="GB/s", n=MIB, goal=(">=", 50),
+         refs=[("unmask_1MiB/memset", "memset"), ("unmask_1MiB/memcpy", "memcpy"),
+               ("unmask_1MiB/rfc6455_scalar", "our scalar path")],
+         missing={"tungstenite": "private"}),
+]
+
+
+def median_ns(path):
+    """Criterion's median time per iteration in ns for GROUP/FUNCTION, or None."""
+    try:
+        with open(os.path.join(CRITERION, path, "new", "estimates.json")) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def figure(row, ns):
+    if ns is None:
+        return None
+    return ns / row["n"] if row["unit"] == "ns/frame" else row["n"] / ns
+
+
+def fmt(x, unit):
+    if x is None:
+        return "—"
+    if unit == "ns/frame":
+        return f"{x:.1f} ns" if x < 100 else f"{x:.0f} ns"
+    if unit == "GB/s":
+        return f"{x:.1f} GB/s"
+    return f"{x:,.0f}"
+
+
+def advantage(ours, theirs, lower_better):
+    """How many times better ours is than theirs (> 1: ours is better)."""
+    if ours is None or theirs is None or ours <= 0 or theirs <= 0:
+        return None
+    return theirs / ours if lower_better else ours / theirs
+
+
+def fmt_adv(a):
+    if a is None:
+        return ""
+    return f"{a:.2f}× better" if a >= 1 else f"{1 / a:.2f}× worse"
+
+
+def met(x, goal):
+    if x is None:
+        return "not measured"
+    op, v = goal
+    ok = x <= v if op == "<=" else x >= v
+    return "**met**" if ok else "not met"
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/cpuinfo") as f:
+            avx2 = " avx2" in f.read()
+    except OSError:
+        avx2 = False
+    return {
+        "cores": sh("nproc"),
+        "cpu": model + (", AVX2" if avx2 else ""),
+        "rustc": sh("rustc", "--version"),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def loadavg(group):
+    try:
+        with open(os.path.join(CRITERION, group, "loadavg")) as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return None
+
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def collect():
+    """The figures of every row: ours, each peer, the references."""
+    out = []
+    for row in ROWS:
+        g = row["group"]
+        r = dict(row)
+        r["ours"] = figure(row, median_ns(f"{g}/rfc6455"))
+        r["peers"] = {p: figure(row, median_ns(f"{g}/{p}")) for p in PEERS}
+        r["ref_figs"] = [(label, figure(row, median_ns(path))) for path, label in row["refs"]]
+        r["load"] = loadavg(g)
+        out.append(r)
+    return out
+
+
+def markdown(rows, heap, load, m, now):
+    lines = [
+        "# Performance",
+        "",
+        f"Generated by `scripts/perf-report.py` on {now}, on {m['cores']} cores of {m['cpu']} "
+        f"({m['os']}), {m['rustc']}, `lto = \"fat\"`, `codegen-units = 1`, default target (no `-C target-cpu`).",
+        "",
+        "> **Figures from a busy machine are not final.** The bench runs record the load average beside "
+        "their results (listed below the table); anything above ~0.5 on this 2-core machine means other jobs "
+        "shared the cores. Re-run on a quiet machine before quoting a number.",
+        "",
+        "Reproduce:",
+        "",
+        "```sh",
+        "cargo bench --bench decode --bench encode --bench mask --bench heap",
+        "bash scripts/load.sh",
+        "python3 scripts/perf-report.py",
+        "```",
+        "",
+        "## Engines side by side",
+        "",
+        "Criterion medians, all three engines in the same run on the same pre-built bytes (same frames, same "
+        "mask keys). ns/frame is lower-is-better, GB/s (10⁹ bytes/s of payload) higher-is-better; "
+        "“× better” is how many times ours beats that peer on the row's own measure.",
+        "",
+        "| case | rfc6455 | tungstenite | fastwebsockets | reference | goal | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lower = r["unit"] == "ns/frame"
+        cells = []
+        for p in PEERS:
+            if p in r.get("missing", {}):
+                cells.append(r["missing"][p])
+                continue
+            x = r["peers"][p]
+            a = fmt_adv(advantage(r["ours"], x, lower))
+            cells.append(fmt(x, r["unit"]) + (f" (ours {a})" if a else ""))
+        refs = "; ".join(f"{label} {fmt(x, r['unit'])}" for label, x in r["ref_figs"] if x is not None) or ""
+        op, v = r["goal"]
+        goal = f"{'≤' if op == '<=' else '≥'} {v} {'ns' if lower else 'GB/s'}"
+        if r.get("note"):
+            goal += f", {r['note']}"
+        lines.append(f"| {r['case']} | {fmt(r['ours'], r['unit'])} | {cells[0]} | {cells[1]} | {refs} | {goal} | "
+                     f"{met(r['ours'], r['goal'])} |")
+    if heap:
+        o = heap.get("rfc6455", {})
+        t = heap.get("tungstenite", {})
+        f = heap.get("fastwebsockets", {})
+
+        def b(x):
+            return "—" if x is None else f"{x:,} B"
+
+        idle_ok = o.get("idle") == 0 and o.get("size_of", 1 << 30) <= 128
+        lines.append(
+            f"| heap per idle connection (state size) | {b(o.get('idle'))} ({o.get('size_of')} B) | "
+            f"{b(t.get('idle'))} ({t.get('size_of')} B) | {b(f.get('idle'))} ({f.get('size_of')} B) | | "
+            f"0 bytes, state ≤ 128 B | {'**met**' if idle_ok else 'not met'} |")
+        after_ok = o.get("after_1MiB") is not None and o.get("after_1MiB") == 0
+        lines.append(
+            f"| heap after one 1 MiB message | {b(o.get('after_1MiB'))} | {b(t.get('after_1MiB'))} | "
+            f"{b(f.get('after_1MiB'))} | | back to 0 once delivered | {'**met**' if after_ok else 'not met'} |")
+    else:
+        lines.append("| heap rows | not measured (`cargo bench --bench heap`) | | | | | |")
+    lines += [
+        "",
+        "Load average recorded at the end of each group's run: "
+        + "; ".join(f"`{r['group']}` {r['load']}" for r in rows if r["load"]) + ".",
+        "",
+        "![One panel per row: ours, the peers, references and the goal](performance.svg)",
+        "",
+        "### How each engine is driven",
+        "",
+        "All three read from and write to the same in-memory transport (`benches/common/mod.rs`): a read copies "
+        "the next bytes into the buffer the engine reads into, never past the current chunk (one chunk for "
+        "“many per read”, one per frame for “one frame per read”), and cycles through the input so nothing is "
+        "reset inside the timed loop; a write copies into a fixed buffer (what a socket write costs) and never "
+        "allocates. Payloads are dropped after their length is read.",
+        "",
+        "- **rfc6455**: `Connection::open` as a server; the driver reads into its own 64 KiB buffer, calls "
+        "`handle_bytes`, drains `poll_event` and `poll_transmit`. Encoding: `send_binary` for every message of the "
+        "iteration, then `poll_transmit` until `None`, each transmit written to the sink.",
+        "- **tungstenite 0.30**: `WebSocket::from_raw_socket(stream, Role::Server, None)` (default config: 128 KiB "
+        "read buffer, zero-filled before each read by tungstenite itself), `read()` per message; encoding "
+        "`write(Message::Binary(bytes))` per message (a shared `Bytes`, no copy to build it), then one `flush()`.",
+        "- **fastwebsockets 0.10**: `WebSocket::after_handshake(stream, Role::Server)` (default settings, "
+        "`simd` feature on), `read_frame()` per message, on a current-thread tokio runtime, one `block_on` per "
+        "iteration; its `AsyncRead` gets bytes straight into its uninitialised buffer (no zero-filling it would "
+        "not pay on a socket). Encoding: `write_frame(Frame::binary(Payload::Borrowed(..)))` per message (its "
+        "only mode: one write per frame; vectored above 1 KiB).",
+        "- One iteration is 1024 frames in the 16 B rows, one message in the 1 MiB rows; the 1 MiB text is "
+        "mixed ASCII, 2-, 3- and 4-byte characters.",
+        "- Heap rows (`benches/heap.rs`, a counting allocator): live heap of one server connection after it "
+        "read one 16 B message (idle), then after it read one 1 MiB message that the application dropped; "
+        "`size_of` is the engine's own state (for the peers, their `WebSocket` less the stream).",
+        "",
+        "The heap and state-size goals are also asserted, not timed, by `tests/alloc.rs` (a counting allocator): "
+        "no allocation per 16 B frame decoded or encoded in steady state, no heap held by an idle connection "
+        "(after a handshake, from `Connection::open`, after traffic), the heap back to idle after a 1 MiB "
+        "message, and `size_of::<Connection>() <= 128`. `cargo test --test alloc -- --include-ignored` prints "
+        "the measured figure of each assertion not yet met.",
+        "",
+        "## Load on loopback",
+        "",
+    ]
+    if load:
+        s = load["servers"]
+
+        def cell(k, server):
+            x = s.get(server, {}).get(k)
+            return "—" if x is None else f"{x:,}"
+
+        lines += [
+            f"Measured {load.get('date', '?')}, {load.get('secs', '?')} s per run after a 1 s warm-up, "
+            f"{load.get('threads', 1)} tokio worker for each server and for the generator, "
+            f"load average at the start {load.get('load_average', '?')}. The same generator "
+            "(`examples/loadgen.rs`: a hand-written client, one message in flight per connection, every echo "
+            "checked) against `examples/tokio_echo.rs` (ours) and `examples/peer_echo.rs` (tokio-tungstenite's "
+            "`accept_async` + `next`/`send`; fastwebsockets' `after_handshake` + `FragmentCollector`, handshake "
+            "answered by hand).",
+            "",
+            "| | rfc6455 | tokio-tungstenite | fastwebsockets |",
+            "|---|---|---|---|",
+            f"| messages/s, 100 connections × 20 B | {cell('small_msgs_per_sec', 'rfc6455')} | "
+            f"{cell('small_msgs_per_sec', 'tungstenite')} | {cell('small_msgs_per_sec', 'fastwebsockets')} |",
+            f"| messages/s, 200 connections × 16 KiB | {cell('large_msgs_per_sec', 'rfc6455')} | "
+            f"{cell('large_msgs_per_sec', 'tungstenite')} | {cell('large_msgs_per_sec', 'fastwebsockets')} |",
+            f"| resident memory per idle connection, {load.get('idle_connections', '?'):,} open (bytes) | "
+            f"{cell('rss_per_idle_connection', 'rfc6455')} | {cell('rss_per_idle_connection', 'tungstenite')} | "
+            f"{cell('rss_per_idle_connection', 'fastwebsockets')} |",
+            "",
+            "Resident memory per connection is (VmRSS with the connections open − VmRSS of the fresh server) ÷ "
+            "connections, read from `/proc/PID/status`; it counts the task, the engine and its buffers, not the "
+            "kernel's socket buffers. Each idle connection exchanged one 20 B message before idling.",
+        ]
+    else:
+        lines.append("Not measured yet: run `bash scripts/load.sh`.")
+    return "\n".join(lines) + "\n"
+
+
+def svg(rows, heap, load):
+    """One small horizontal bar chart per row, two columns."""
+    panels = []
+    for r in rows:
+        lower = r["unit"] == "ns/frame"
+        bars = [("rfc6455", r["ours"], COLORS["rfc6455"])]
+        bars += [(p, r["peers"][p], COLORS[p]) for p in PEERS if p not in r.get("missing", {})]
+        bars += [(label, x, COLORS["ref"]) for label, x in r["ref_figs"]]
+        panels.append((r["case"], r["unit"] + (" (lower is better)" if lower else " (higher is better)"),
+                       bars, r["goal"][1]))
+    if heap:
+        for key, title in (("idle", "heap per idle connection"), ("after_1MiB", "heap after one 1 MiB message")):
+            bars = [(e, heap.get(e, {}).get(key), COLORS[e]) for e in ["rfc6455"] + PEERS]
+            panels.append((title, "KiB (lower is better)",
+                           [(n, None if x is None else x / 1024, c) for n, x, c in bars], 0))
+    if load:
+        s = load["servers"]
+        for key, title, unit, scale in (
+            ("small_msgs_per_sec", "loopback echo, 100 conns × 20 B", "thousand messages/s (higher is better)", 1e3),
+            ("large_msgs_per_sec", "loopback echo, 200 conns × 16 KiB", "thousand messages/s (higher is better)", 1e3),
+            ("rss_per_idle_connection", "resident memory per idle connection", "KiB (lower is better)", 1024),
+        ):
+            bars = [(e, None if s.get(e, {}).get(key) is None else s[e][key] / scale, COLORS[e])
+                    for e in ["rfc6455"] + PEERS]
+            panels.append((title, unit, bars, None))
+
+    pw, bar_h, gap, top, label_w = 470, 16, 5, 42, 130
+    heights = [top + len(b) * (bar_h + gap) + 14 for _, _, b, _ in panels]
+    cols = 2
+    row_h = [max(heights[i:i + cols]) for i in range(0, len(panels), cols)]
+    width = cols * pw + 20
+    height = sum(row_h) + 50
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           '<text x="10" y="22" font-size="15" font-weight="bold">rfc6455 against tungstenite and fastwebsockets'
+           '</text>',
+           '<text x="10" y="38" fill="#555">grey: references; dashed red line: the goal</text>']
+    y0 = 50
+    for i, (title, unit, bars, goal) in enumerate(panels):
+        col, rowi = i % cols, i // cols
+        x = 10 + col * pw
+        y = y0 + sum(row_h[:rowi])
+        vals = [v for _, v, _ in bars if v is not None]
+        vmax = max(vals + ([goal] if goal else []) + [1e-9]) * 1.15
+        plot_w = pw - label_w - 70
+        out.append(f'<text x="{x}" y="{y + 14}" font-weight="bold">{escape(title)}</text>')
+        out.append(f'<text x="{x}" y="{y + 28}" fill="#555">{escape(unit)}</text>')
+        for j, (name, v, color) in enumerate(bars):
+            by = y + top + j * (bar_h + gap)
+            out.append(f'<text x="{x + label_w - 6}" y="{by + 12}" text-anchor="end">{escape(name)}</text>')
+            if v is None:
+                out.append(f'<text x="{x + label_w + 4}" y="{by + 12}" fill="#888">not measured</text>')
+                continue
+            w = max(v / vmax * plot_w, 1)
+            out.append(f'<rect x="{x + label_w}" y="{by}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
+            label = f"{v:.1f}" if v < 100 else f"{v:,.0f}"
+            out.append(f'<text x="{x + label_w + w + 4:.1f}" y="{by + 12}">{label}</text>')
+        if goal:
+            gx = x + label_w + goal / vmax * plot_w
+            gy1, gy2 = y + top - 3, y + top + len(bars) * (bar_h + gap)
+            out.append(f'<line x1="{gx:.1f}" y1="{gy1}" x2="{gx:.1f}" y2="{gy2}" stroke="#d62728" '
+                       f'stroke-width="1.5" stroke-dasharray="4 3"/>')
+            out.append(f'<text x="{gx:.1f}" y="{gy1 - 2}" text-anchor="middle" fill="#d62728" font-size="9">'
+                       f'goal {goal:g}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    rows = collect()
+    if all(r["ours"] is None for r in rows):
+        sys.exit(f"no criterion results under {CRITERION}: run cargo bench first")
+    heap = read_json(HEAP)
+    load = read_json(LOAD)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    os.makedirs(DOCS, exist_ok=True)
+    with open(os.path.join(DOCS, "performance.md"), "w") as f:
+        f.write(markdown(rows, heap, load, machine(), now))
+    with open(os.path.join(DOCS, "performance.svg"), "w") as f:
+        f.write(svg(rows, heap, load))
+    print("wrote docs/performance.md and docs/performance.svg")
+
+
+if __name__ == "__main__":
+    main()
