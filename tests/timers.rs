@@ -147,3 +147,26 @@ fn no_timeouts_after_closed() {
     conn.handle_timeout(secs(100));
     assert_eq!(drain(&mut conn), (vec![abnormal()], vec![]));
 }
+
+#[test]
+fn timer_settings_near_the_limit_of_duration_do_not_overflow() {
+    let config = Config {
+        close_timeout: Duration::MAX,
+        handshake_timeout: Some(Duration::MAX),
+        keepalive_interval: Some(Duration::MAX),
+        idle_timeout: Some(Duration::MAX),
+        ..Config::default()
+    };
+    let now = Duration::from_secs(1_000);
+    let mut server = Connection::server(now, config.clone());
+    assert_eq!(server.poll_timeout(), Some(Duration::MAX));
+    let mut conn = Connection::open(now, Role::Client, None, config);
+    conn.handle_bytes(now, &[0x89, 0x00]);
+    assert_eq!(conn.poll_timeout(), Some(Duration::MAX));
+    conn.close(now, 1000, "").unwrap();
+    assert_eq!(conn.poll_timeout(), Some(Duration::MAX));
+    conn.handle_timeout(Duration::MAX);
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    server.handle_timeout(Duration::MAX);
+    assert_eq!(server.ready_state(), ReadyState::Closed);
+}
