@@ -47,7 +47,8 @@ pub struct Config {
     /// How long the opening handshake may take from the connection's creation;
     /// `None` waits forever. Default 10 s.
     pub handshake_timeout: Option<Duration>,
-    /// Send a ping when nothing has been received for this long. Default `None`.
+    /// Send a ping when nothing has been received for this long; zero is the
+    /// same as `None`. Default `None`.
     pub keepalive_interval: Option<Duration>,
     /// Fail the connection (1006) when nothing has been received for this long.
     /// With [`Config::keepalive_interval`] shorter, the pongs keep a live peer

@@ -19,7 +19,8 @@ use crate::handshake::Headers;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// The peer broke the protocol; the engine sent a close frame with its code.
+    /// The peer broke the protocol; unless our close frame was out already,
+    /// the engine sent one with [`ProtocolError::close_code`].
     Protocol(ProtocolError),
     /// The opening handshake failed.
     Handshake(HandshakeError),
@@ -153,7 +154,8 @@ pub enum HandshakeError {
     Accept,
     /// The server chose a subprotocol the client did not offer.
     Protocol,
-    /// The server accepted an extension the client did not offer.
+    /// The server accepted an extension: one the client did not offer, or one
+    /// it offered that the engine cannot run (it implements none yet).
     Extension,
     /// The header block is larger than the configured limit.
     HeadersTooLarge,
@@ -192,7 +194,9 @@ impl fmt::Display for HandshakeError {
             HandshakeError::Key => f.write_str("Sec-WebSocket-Key is not base64 of 16 bytes"),
             HandshakeError::Accept => f.write_str("Sec-WebSocket-Accept does not match the key"),
             HandshakeError::Protocol => f.write_str("the server chose a subprotocol that was not offered"),
-            HandshakeError::Extension => f.write_str("the server accepted an extension that was not offered"),
+            HandshakeError::Extension => {
+                f.write_str("the server accepted an extension that was not offered or that the engine cannot run")
+            }
             HandshakeError::HeadersTooLarge => f.write_str("header block too large"),
             HandshakeError::TooManyHeaders => f.write_str("too many headers"),
             HandshakeError::TooMuchEarlyData => f.write_str("too much data before the handshake was answered"),
@@ -235,7 +239,7 @@ pub enum LocalError {
     InvalidUrl(&'static str),
     /// A header name or value that cannot be sent, or one the handshake sets itself.
     InvalidHeader(String),
-    /// An HTTP status outside 100–599, or 101 for a rejection.
+    /// A rejection's status outside 200–599, or a body with 204 or 304.
     InvalidStatus(u16),
 }
 

@@ -29,21 +29,42 @@
 //! assert_eq!(server.poll_event(), Some(Event::Text("hello".into())));
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` is forbidden in every module but `simd` (AVX2 masking), where each
+// block carries a SAFETY comment.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
+// `std` gives run-time CPU detection for SIMD masking; `derive(Arbitrary)`
+// (fuzz targets only) names `::std`.
+#[cfg(any(feature = "std", feature = "fuzzing"))]
+extern crate std;
 
+#[forbid(unsafe_code)]
 mod close;
+#[forbid(unsafe_code)]
 mod config;
+#[forbid(unsafe_code)]
 mod connection;
+#[forbid(unsafe_code)]
 mod error;
+#[forbid(unsafe_code)]
 mod event;
+#[forbid(unsafe_code)]
 pub mod frame;
+#[doc(hidden)]
+#[forbid(unsafe_code)]
+pub mod fuzzing;
+#[forbid(unsafe_code)]
 mod handshake;
+#[forbid(unsafe_code)]
 mod mask;
+#[forbid(unsafe_code)]
 mod random;
+mod simd;
+#[forbid(unsafe_code)]
 mod state;
+#[forbid(unsafe_code)]
 mod utf8;
 
 pub use close::{CloseCode, CloseCodeClass, CloseEvent, MAX_REASON_LEN, REGISTRY, Registered, truncate_reason};
@@ -53,7 +74,7 @@ pub use connection::{Connection, Role};
 pub use error::{Error, HandshakeError, LocalError, ProtocolError};
 pub use event::{Event, MessageKind};
 pub use handshake::{ClientRequest, Headers, Opened, Request, accept_key};
-pub use mask::apply_mask;
+pub use mask::{apply_mask, apply_mask_scalar};
 pub use random::{FillFn, Random};
 pub use state::ReadyState;
 pub use utf8::{Utf8Error, Utf8Validator};

@@ -13,6 +13,7 @@ pub type FillFn = dyn Fn(&mut [u8]) + Send + Sync;
 /// A source of random bytes for client mask keys (RFC 6455 §5.3) and the
 /// `Sec-WebSocket-Key` nonce (§4.1).
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Random {
     /// The operating system's secure generator (`getrandom`).
     #[default]

@@ -91,3 +91,34 @@ fn eof_reads_the_messages_waiting_before_it() {
     assert!(matches!(&events[3], Event::Closed(c) if c.code.0 == 1006 && !c.was_clean));
     assert_eq!(events.len(), 4);
 }
+
+#[test]
+fn a_timer_comes_after_the_bytes_already_read() {
+    // The peer's close arrived with a message; our close timer must not
+    // overtake it while it waits behind the message.
+    let t = Duration::ZERO;
+    let mut server = Connection::open(t, Role::Server, None, Config::default());
+    let mut input = frame(0x81, b"a");
+    input.extend(frame(0x88, b"\x03\xe8"));
+    server.handle_bytes(t, &input);
+    assert_eq!(server.poll_event(), Some(Event::Text("a".into())));
+    server.close(t, 1000, "").unwrap();
+    server.handle_timeout(t + Duration::from_secs(5));
+    let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert!(matches!(events.as_slice(), [Event::Closed(c)] if c.was_clean && c.code.0 == 1000), "{events:?}");
+}
+
+#[test]
+fn input_behind_a_message_that_fails_is_not_kept() {
+    // The text ends with half a character: the connection fails at its end,
+    // and the binary frame behind it is dropped at once, not held.
+    let t = Duration::ZERO;
+    let mut server = Connection::open(t, Role::Server, None, Config::default());
+    let mut input = frame(0x81, &[b'a', 0xE2, 0x82]);
+    input.extend(frame(0x82, &[0; 100]));
+    server.handle_bytes(t, &input);
+    assert!(server.should_close_transport());
+    assert_eq!(server.buffered_input_len(), 0);
+    let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert!(matches!(events.as_slice(), [Event::Error(_), Event::Closed(_)]), "{events:?}");
+}

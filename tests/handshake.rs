@@ -238,17 +238,26 @@ fn bad_101_responses() {
 }
 
 #[test]
-fn offered_extension_and_capitalised_tokens_are_accepted() {
+fn extension_offers_and_capitalised_tokens() {
+    // Declined offers and capitalised tokens: the connection opens plain.
     let request = plain().extension("x-webkit-test; param=1").protocol("chat");
     let (mut conn, accept) = client(&request);
-    let response = switching(&accept, "Sec-WebSocket-Extensions: X-Webkit-Test\r\nSec-WebSocket-Protocol: chat\r\n")
+    let response = switching(&accept, "Sec-WebSocket-Protocol: chat\r\n")
         .replace("Upgrade: websocket", "Upgrade: WebSocket")
         .replace("Connection: Upgrade", "connection: keep-alive, upgrade");
     conn.handle_bytes(T, response.as_bytes());
     let (events, _) = drain(&mut conn);
     let [Event::Open(Opened { protocol, extensions, .. })] = events.as_slice() else { panic!("{events:?}") };
-    assert_eq!((protocol.as_deref(), extensions.as_slice()), (Some("chat"), ["X-Webkit-Test".to_string()].as_slice()));
-    assert_eq!(conn.extensions(), ["X-Webkit-Test"]);
+    assert_eq!((protocol.as_deref(), extensions.len()), (Some("chat"), 0));
+    assert!(conn.extensions().is_empty());
+
+    // An offer the server accepts fails the handshake: the engine runs no
+    // extension, and must not blame the peer later for the RSV bits it sets.
+    let (mut conn, accept) = client(&request);
+    let response = switching(&accept, "Sec-WebSocket-Extensions: X-Webkit-Test\r\n");
+    conn.handle_bytes(T, response.as_bytes());
+    let (events, _) = drain(&mut conn);
+    assert_eq!(events, [error(Error::Handshake(HandshakeError::Extension)), abnormal()]);
 
     // The server implements no extension: offers are reported, none is accepted.
     let mut server = Connection::server(T, config());
@@ -409,4 +418,23 @@ fn open_after_an_external_handshake() {
 fn a_refusal_in_http_1_0_still_reports_its_status() {
     let e = client_fails(plain(), |_| "HTTP/1.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n".into());
     assert!(matches!(e, Error::Handshake(HandshakeError::Status { status: 403, .. })), "{e:?}");
+}
+
+#[test]
+fn a_request_with_bare_line_feeds_is_read() {
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, request_with(&[]).replace("\r\n", "\n").as_bytes());
+    let (events, _) = drain(&mut server);
+    assert!(request_event(&events).is_upgrade());
+}
+
+#[test]
+fn rejections_are_final_responses() {
+    let mut p = Pair::handshake(config(), config());
+    p.drive();
+    assert_eq!(p.server.conn.reject(p.now, 100, &[], b""), Err(LocalError::InvalidStatus(100)));
+    assert_eq!(p.server.conn.reject(p.now, 304, &[], b"x"), Err(LocalError::InvalidStatus(304)));
+    p.server.conn.reject(p.now, 204, &[], b"").unwrap();
+    let sent: Vec<u8> = std::iter::from_fn(|| p.server.conn.poll_transmit()).flatten().collect();
+    assert_eq!(sent, b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 }

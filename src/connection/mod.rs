@@ -85,7 +85,7 @@ pub struct Connection {
 impl Connection {
     fn new(now: Duration, role: Role, phase: Phase, config: Config, handshake: Option<Handshake>) -> Self {
         let deadline = match phase {
-            Phase::Connecting => config.handshake_timeout.map(|t| now + t),
+            Phase::Connecting => config.handshake_timeout.map(|t| now.saturating_add(t)),
             _ => None,
         };
         let mut conn = Connection {
@@ -181,6 +181,21 @@ impl Connection {
         &self.config
     }
 
+    /// Bytes of peer input the engine holds: handshake buffers, early data
+    /// behind a request, a partial frame header, a control payload, a message
+    /// being assembled, and the backlog. For the fuzzing harness, which checks
+    /// it against the limits in [`Config`]; not a stable API.
+    #[doc(hidden)]
+    pub fn buffered_input_len(&self) -> usize {
+        let handshake = match self.handshake.as_deref() {
+            Some(Handshake::Client(client)) => client.buffered_len(),
+            Some(Handshake::Server(server)) => server.buffered_len(),
+            Some(Handshake::Pending(_, early)) => early.len(),
+            None => 0,
+        };
+        handshake + self.rx.buffered_len()
+    }
+
     // ----- inputs -----
 
     /// Bytes read from the transport. A partial handshake or frame waits for
@@ -190,12 +205,7 @@ impl Connection {
         if data.is_empty() || matches!(self.phase, Phase::AwaitingEof | Phase::Closed) {
             return;
         }
-        if let Some(idle) = self.config.idle_timeout {
-            self.idle_at = Some(now + idle);
-        }
-        if let Some(every) = self.config.keepalive_interval {
-            self.ping_at = Some(now + every);
-        }
+        self.arm_keepalive(now);
         match self.phase {
             Phase::Connecting => self.handle_handshake_bytes(now, data),
             _ => self.read_input(now, data),
@@ -207,11 +217,10 @@ impl Connection {
     pub fn handle_eof(&mut self, now: Duration) {
         self.flush_backlog();
         let error = match self.phase {
-            Phase::Connecting => Some(Error::Handshake(HandshakeError::UnexpectedEof)),
-            Phase::Open | Phase::CloseSent => Some(Error::UnexpectedEof),
-            _ => None,
+            Phase::Connecting => Error::Handshake(HandshakeError::UnexpectedEof),
+            _ => Error::UnexpectedEof,
         };
-        self.transition(now, Input::Eof, error);
+        self.lose_transport(now, error);
     }
 
     /// Reading or writing the transport failed. Before the closing handshake
@@ -221,14 +230,21 @@ impl Connection {
     pub fn handle_transport_error(&mut self, now: Duration) {
         self.flush_backlog();
         self.out.clear();
-        let error =
-            matches!(self.phase, Phase::Connecting | Phase::Open | Phase::CloseSent).then_some(Error::Transport);
-        self.transition(now, Input::Eof, error);
+        self.lose_transport(now, Error::Transport);
+    }
+
+    /// The transport is gone: an error before the closing handshake finished,
+    /// a clean end after it.
+    fn lose_transport(&mut self, now: Duration, error: Error) {
+        let failed = matches!(self.phase, Phase::Connecting | Phase::Open | Phase::CloseSent);
+        self.transition(now, Input::Eof, failed.then_some(error));
     }
 
     /// The time from [`poll_timeout`](Self::poll_timeout) has come (an early or
     /// extra call does nothing).
     pub fn handle_timeout(&mut self, now: Duration) {
+        // Bytes already read come before the time that passed since.
+        self.flush_backlog();
         if self.deadline.is_some_and(|d| d <= now) {
             match self.phase {
                 Phase::Connecting => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
@@ -247,7 +263,7 @@ impl Connection {
         }
         if self.ping_at.is_some_and(|t| t <= now) {
             self.write_frame(crate::frame::OpCode::Ping, true, b"");
-            self.ping_at = self.config.keepalive_interval.map(|every| now + every);
+            self.ping_at = self.keepalive_interval().map(|every| now.saturating_add(every));
         }
     }
 
@@ -292,10 +308,11 @@ impl Connection {
         protocol: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Result<(), LocalError> {
-        let (request, _) = self.pending_request()?;
-        let response = handshake::accept_response(request, protocol, headers)?;
-        let Some(hs) = self.handshake.take() else { unreachable!("pending_request checked it") };
-        let Handshake::Pending(_, early) = *hs else { unreachable!("pending_request checked it") };
+        let response = handshake::accept_response(self.pending_request()?, protocol, headers)?;
+        let early = match self.handshake.take().map(|hs| *hs) {
+            Some(Handshake::Pending(_, early)) => early,
+            _ => unreachable!("pending_request found a pending request"),
+        };
         self.out.extend_from_slice(&response);
         self.protocol = protocol.map(String::from);
         self.transition(now, Input::HandshakeDone, None);
@@ -321,7 +338,7 @@ impl Connection {
         Ok(())
     }
 
-    fn pending_request(&self) -> Result<(&Request, &[u8]), LocalError> {
+    fn pending_request(&self) -> Result<&Request, LocalError> {
         if self.role != Role::Server {
             return Err(LocalError::WrongRole);
         }
@@ -329,7 +346,7 @@ impl Connection {
             return Err(LocalError::Closed);
         }
         match self.handshake.as_deref() {
-            Some(Handshake::Pending(req, early)) => Ok((req, early)),
+            Some(Handshake::Pending(req, _)) => Ok(req),
             _ => Err(LocalError::NoRequest),
         }
     }
@@ -387,9 +404,15 @@ impl Connection {
         }
     }
 
+    /// The keepalive interval; zero is off, since a ping due at every
+    /// `handle_timeout` would keep `poll_timeout` at `now` forever.
+    fn keepalive_interval(&self) -> Option<Duration> {
+        self.config.keepalive_interval.filter(|every| !every.is_zero())
+    }
+
     fn arm_keepalive(&mut self, now: Duration) {
-        self.ping_at = self.config.keepalive_interval.map(|every| now + every);
-        self.idle_at = self.config.idle_timeout.map(|idle| now + idle);
+        self.ping_at = self.keepalive_interval().map(|every| now.saturating_add(every));
+        self.idle_at = self.config.idle_timeout.map(|idle| now.saturating_add(idle));
     }
 
     /// Applies the transition table to `input` and reports what it brings:
@@ -402,7 +425,9 @@ impl Connection {
                 self.deadline = None;
                 self.arm_keepalive(now);
             }
-            Phase::CloseSent | Phase::AwaitingEof => self.deadline = Some(now + self.config.close_timeout),
+            Phase::CloseSent | Phase::AwaitingEof => {
+                self.deadline = Some(now.saturating_add(self.config.close_timeout))
+            }
             Phase::Connecting | Phase::Closed => {}
         }
         if let Some(error) = error {

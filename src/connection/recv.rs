@@ -63,6 +63,12 @@ enum Head {
 }
 
 impl Receiver {
+    /// Bytes of input held: a partial header, a control payload, a message
+    /// being assembled, and the backlog (for the fuzzing harness's memory check).
+    pub(super) fn buffered_len(&self) -> usize {
+        usize::from(self.head_len) + self.control.len() + self.message.buf.len() + self.backlog.len()
+    }
+
     fn next_header(&mut self, data: &[u8]) -> Result<Head, ProtocolError> {
         let held = usize::from(self.head_len);
         if held == 0 {
@@ -155,7 +161,7 @@ impl Connection {
                     }
                     self.rx.frame = Some(Frame { header, read: 0 });
                     if header.len == 0 && self.finish_frame(now) {
-                        return pos;
+                        return self.stop_after_message(pos, data.len());
                     }
                 }
                 Some(frame) => {
@@ -171,12 +177,19 @@ impl Connection {
                         f.read += n as u64;
                     }
                     if last && self.finish_frame(now) {
-                        return pos;
+                        return self.stop_after_message(pos, data.len());
                     }
                 }
             }
         }
         data.len()
+    }
+
+    /// Where reading stops after a data message: at `pos`, for the rest to
+    /// wait in the backlog, unless the message closed the connection (a
+    /// failure at its end), when the rest is ignored.
+    fn stop_after_message(&self, pos: usize, len: usize) -> usize {
+        if matches!(self.phase, Phase::Open | Phase::CloseSent) { pos } else { len }
     }
 
     /// The checks a header needs from the connection's state (RFC 6455 §5.1–§5.4).

@@ -23,21 +23,20 @@ pub enum Data<'a> {
 impl Connection {
     /// Sends a text message in one frame.
     pub fn send_text(&mut self, text: &str) -> Result<(), LocalError> {
-        self.check_can_send()?;
-        if self.sending.is_some() {
-            return Err(LocalError::MessageInProgress);
-        }
-        self.write_frame(OpCode::Text, true, text.as_bytes());
-        Ok(())
+        self.send_message(OpCode::Text, text.as_bytes())
     }
 
     /// Sends a binary message in one frame.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
+        self.send_message(OpCode::Binary, data)
+    }
+
+    fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
         self.check_can_send()?;
         if self.sending.is_some() {
             return Err(LocalError::MessageInProgress);
         }
-        self.write_frame(OpCode::Binary, true, data);
+        self.write_frame(opcode, true, payload);
         Ok(())
     }
 

@@ -117,7 +117,9 @@ impl ClientRequest {
 
     /// Offers an extension (`Sec-WebSocket-Extensions`), e.g.
     /// `"permessage-deflate; client_max_window_bits"`. The engine implements
-    /// none, so a server accepting one leaves its frames' RSV bits unclaimed.
+    /// no extension yet, so a server that accepts an offer fails the handshake
+    /// ([`HandshakeError::Extension`]) rather than the first frame it marks
+    /// with RSV bits; a server that declines leaves the connection plain.
     pub fn extension(mut self, offer: &str) -> Self {
         self.extensions.push(offer.to_string());
         self
@@ -219,7 +221,6 @@ fn extension_name(ext: &str) -> Option<&str> {
 pub(crate) struct ClientHandshake {
     expected_accept: String,
     protocols: Vec<String>,
-    extensions: Vec<String>,
     head: HeadBuffer,
     max_headers: usize,
 }
@@ -233,7 +234,6 @@ impl ClientHandshake {
         let hs = ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             protocols: req.protocols.clone(),
-            extensions: req.extensions.iter().filter_map(|e| extension_name(e)).map(String::from).collect(),
             head: HeadBuffer::new(config.max_handshake_bytes),
             max_headers: config.max_headers,
         };
@@ -287,16 +287,12 @@ impl ClientHandshake {
             [p] if self.protocols.iter().any(|o| o == p) => Some(p.to_string()),
             _ => return Err(HandshakeError::Protocol),
         };
-        let mut extensions = Vec::new();
-        for ext in headers.tokens("Sec-WebSocket-Extensions") {
-            match extension_name(ext) {
-                Some(name) if self.extensions.iter().any(|o| o.eq_ignore_ascii_case(name)) => {
-                    extensions.push(ext.to_string());
-                }
-                _ => return Err(HandshakeError::Extension),
-            }
+        // Every extension in the answer fails: one not offered (RFC 6455 §4.1),
+        // and an offered one too, since the engine cannot run any yet.
+        if headers.tokens("Sec-WebSocket-Extensions").next().is_some() {
+            return Err(HandshakeError::Extension);
         }
-        Ok(Opened { protocol, extensions, headers })
+        Ok(Opened { protocol, extensions: Vec::new(), headers })
     }
 }
 

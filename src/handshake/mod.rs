@@ -102,10 +102,20 @@ pub(crate) fn check_parse(result: httparse::Result<usize>) -> Result<(), Handsha
 
 /// Finds the end of an HTTP header block in `buf`, starting the search at
 /// `from` (bytes before it were searched already). Returns the index just past
-/// the blank line.
+/// the blank line. Like httparse, a lone LF ends a line too (RFC 9112 §2.2).
 pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
-    let start = from.saturating_sub(3);
-    buf[start..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| start + i + 4)
+    // A line feed that ends the block may have been seen before `from`.
+    let start = from.saturating_sub(2);
+    let mut i = start;
+    while let Some(n) = buf[i..].iter().position(|&b| b == b'\n') {
+        let lf = i + n;
+        match buf.get(lf + 1..) {
+            Some([b'\n', ..]) => return Some(lf + 2),
+            Some([b'\r', b'\n', ..]) => return Some(lf + 3),
+            _ => i = lf + 1,
+        }
+    }
+    None
 }
 
 /// A message for an httparse error.
@@ -139,5 +149,10 @@ mod tests {
             assert_eq!(find_head_end(&msg[..24], from), Some(24));
         }
         assert_eq!(find_head_end(&msg[..23], 0), None);
+        let bare = b"GET / HTTP/1.1\nA: b\n\nrest";
+        for from in 0..21 {
+            assert_eq!(find_head_end(&bare[..21], from), Some(21));
+        }
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nA: b\n\r\n", 0), Some(23));
     }
 }

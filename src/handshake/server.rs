@@ -167,10 +167,13 @@ pub(crate) fn accept_response(
     Ok(out)
 }
 
-/// A non-101 response: status, extra headers, body; `Content-Length` and
-/// `Connection: close` are added, since the connection ends after it.
+/// A final response other than 101: status 200–599, extra headers, body;
+/// `Content-Length` and `Connection: close` are added, since the connection
+/// ends after it. 204 and 304 carry no body and no length (RFC 9110 §8.6,
+/// RFC 9112 §6.3); a 1xx is not final, so it cannot end the exchange.
 pub(crate) fn reject_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Result<Vec<u8>, LocalError> {
-    if !(100..=599).contains(&status) || status == 101 {
+    let bodiless = matches!(status, 204 | 304);
+    if !(200..=599).contains(&status) || (bodiless && !body.is_empty()) {
         return Err(LocalError::InvalidStatus(status));
     }
     check_headers(headers, &["content-length", "connection", "transfer-encoding"])?;
@@ -179,7 +182,9 @@ pub(crate) fn reject_response(status: u16, headers: &[(&str, &str)], body: &[u8]
     for (name, value) in headers {
         write_header(&mut out, name, value);
     }
-    write_header(&mut out, "Content-Length", &body.len().to_string());
+    if !bodiless {
+        write_header(&mut out, "Content-Length", &body.len().to_string());
+    }
     write_header(&mut out, "Connection", "close");
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
@@ -291,6 +296,9 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
     #[test]
     fn reject_checks() {
         assert_eq!(reject_response(101, &[], b""), Err(LocalError::InvalidStatus(101)));
+        assert_eq!(reject_response(100, &[], b""), Err(LocalError::InvalidStatus(100)));
+        assert_eq!(reject_response(204, &[], b"x"), Err(LocalError::InvalidStatus(204)));
+        assert_eq!(reject_response(204, &[], b"").unwrap(), b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
         assert_eq!(
             reject_response(404, &[("Content-Length", "1")], b""),
             Err(LocalError::InvalidHeader("Content-Length".into()))

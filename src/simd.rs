@@ -1,0 +1,67 @@
+//! The one module with `unsafe`: masking with AVX2, chosen at run time.
+//!
+//! Every other module forbids `unsafe`. The scalar path in `mask.rs` is the
+//! reference and the fallback; tests compare the two on every length and
+//! offset. Each `unsafe` block says why it is sound.
+#![allow(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_set1_epi32, _mm256_storeu_si256, _mm256_xor_si256};
+
+/// Whether the CPU has AVX2. `std` caches the answer after the first call.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+pub(crate) fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+}
+
+/// Without `std` there is no run-time detection: AVX2 only if the build targets it.
+#[cfg(all(target_arch = "x86_64", not(feature = "std")))]
+pub(crate) fn has_avx2() -> bool {
+    cfg!(target_feature = "avx2")
+}
+
+/// XORs `buf` with the 4-byte `key` (already rotated to `buf`'s start) using
+/// AVX2, 128 bytes a step; returns how many bytes it masked (a multiple of 4,
+/// so the key's phase is unchanged for the rest).
+///
+/// Call only when [`has_avx2`] is true.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn mask_avx2(buf: &mut [u8], key: [u8; 4]) -> usize {
+    assert!(has_avx2(), "mask_avx2 needs AVX2");
+    // SAFETY: the assertion above proves the CPU supports AVX2, the only
+    // feature `mask_avx2_inner` enables.
+    unsafe { mask_avx2_inner(buf, key) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn mask_avx2_inner(buf: &mut [u8], key: [u8; 4]) -> usize {
+    let wide = _mm256_set1_epi32(i32::from_ne_bytes(key));
+    let mut blocks = buf.chunks_exact_mut(128);
+    let mut done = 0;
+    for block in &mut blocks {
+        let p = block.as_mut_ptr().cast::<__m256i>();
+        // SAFETY: `block` is 128 writable bytes, so `p.add(0..4)` each point at
+        // 32 bytes inside it; the unaligned load and store accept any address.
+        unsafe {
+            let a = _mm256_loadu_si256(p);
+            let b = _mm256_loadu_si256(p.add(1));
+            let c = _mm256_loadu_si256(p.add(2));
+            let d = _mm256_loadu_si256(p.add(3));
+            _mm256_storeu_si256(p, _mm256_xor_si256(a, wide));
+            _mm256_storeu_si256(p.add(1), _mm256_xor_si256(b, wide));
+            _mm256_storeu_si256(p.add(2), _mm256_xor_si256(c, wide));
+            _mm256_storeu_si256(p.add(3), _mm256_xor_si256(d, wide));
+        }
+        done += 128;
+    }
+    let mut words = blocks.into_remainder().chunks_exact_mut(32);
+    for word in &mut words {
+        let p = word.as_mut_ptr().cast::<__m256i>();
+        // SAFETY: `word` is 32 writable bytes; unaligned access is allowed.
+        unsafe { _mm256_storeu_si256(p, _mm256_xor_si256(_mm256_loadu_si256(p), wide)) };
+        done += 32;
+    }
+    done
+}

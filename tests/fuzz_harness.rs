@@ -1,0 +1,101 @@
+//! The fuzzing harness (`rfc6455::fuzzing`, what the targets in fuzz/ run)
+//! on random inputs from proptest, so that `cargo test` exercises every
+//! invariant it checks without cargo-fuzz: no panic, bounded input, one
+//! close event, the peer reads what was written, pieces equal whole.
+
+use proptest::prelude::*;
+use rfc6455::Role;
+use rfc6455::fuzzing::{self, Content, Masking, Script, Settings, Step};
+
+fn settings() -> impl Strategy<Value = Settings> {
+    let tenths = proptest::option::of(0..60u8);
+    (any::<bool>(), any::<bool>(), 0..2000u16, 0..1024u16, 0..40u8, 0..60u8, tenths.clone(), tenths.clone(), tenths)
+        .prop_map(|(streaming, auto_pong, msg, hs, headers, close, handshake, keepalive, idle)| Settings {
+            streaming,
+            auto_pong,
+            max_message_size: msg,
+            max_handshake_bytes: hs,
+            max_headers: headers,
+            close_timeout: close,
+            handshake_timeout: handshake,
+            keepalive,
+            idle,
+        })
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let masking = prop_oneof![4 => Just(Masking::AsPeer), 1 => Just(Masking::Unmasked), 1 => Just(Masking::Masked)];
+    let content = prop_oneof![Just(Content::Zeros), Just(Content::Ascii), Just(Content::Wide), Just(Content::Invalid)];
+    let head = prop_oneof![
+        proptest::sample::select(vec![0x81u8, 0x82, 0x01, 0x02, 0x00, 0x80, 0x89, 0x8A, 0x88]),
+        any::<u8>()
+    ];
+    prop_oneof![
+        4 => any::<u8>().prop_map(Step::Handshake),
+        4 => any::<u8>().prop_map(Step::Sample),
+        4 => (head, masking, 0..300u16, content).prop_map(|(head, masking, len, content)| Step::Frame {
+            head,
+            masking,
+            len,
+            content
+        }),
+        2 => (prop_oneof![1000..=1015u16, any::<u16>()], 0..130u8)
+            .prop_map(|(code, reason_len)| Step::CloseFrame { code, reason_len }),
+        1 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(Step::Raw),
+        6 => (0..20u8).prop_map(Step::Deliver),
+        2 => proptest::collection::vec(any::<u8>(), 0..5).prop_map(Step::DeliverPieces),
+        1 => Just(Step::Eof),
+        1 => Just(Step::TransportError),
+        2 => (0..12_000u16).prop_map(Step::Advance),
+        1 => Just(Step::Timeout),
+        2 => (0..200u16, any::<bool>()).prop_map(|(len, wide)| Step::SendText { len, wide }),
+        1 => (0..200u16).prop_map(Step::SendBinary),
+        2 => (any::<bool>(), 0..20u8, any::<bool>()).prop_map(|(text, len, fin)| Step::SendFragment { text, len, fin }),
+        1 => (0..130u8).prop_map(Step::Ping),
+        1 => (0..130u8).prop_map(Step::Pong),
+        2 => (prop_oneof![1000..=1015u16, any::<u16>()], 0..130u8)
+            .prop_map(|(code, reason_len)| Step::Close { code, reason_len }),
+        1 => Just(Step::Terminate),
+        3 => (0..3u8, 0..4u8).prop_map(|(protocol, header)| Step::Accept { protocol, header }),
+        1 => prop_oneof![Just(404u16), any::<u16>()].prop_map(Step::Reject),
+    ]
+}
+
+fn script() -> impl Strategy<Value = Script> {
+    (any::<bool>(), settings(), proptest::collection::vec(step(), 0..24)).prop_map(|(open, settings, steps)| Script {
+        open,
+        settings,
+        steps,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn connection_scripts_keep_every_invariant(role in prop_oneof![Just(Role::Client), Just(Role::Server)], s in script()) {
+        fuzzing::connection(role, &s);
+    }
+
+    #[test]
+    fn byte_targets_keep_every_invariant(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fuzzing::frames(&data);
+        fuzzing::server_request(&data);
+        fuzzing::client_response(&data);
+        fuzzing::close_payload(&data);
+        fuzzing::utf8(&data);
+    }
+
+    /// Handshakes with a byte changed: the parsers near their happy path.
+    #[test]
+    fn altered_handshakes_keep_every_invariant(which in 0..5usize, at in any::<proptest::sample::Index>(), byte in any::<u8>()) {
+        let mut request = fuzzing::REQUESTS[which].as_bytes().to_vec();
+        let i = at.index(request.len());
+        request[i] = byte;
+        fuzzing::server_request(&request);
+        let mut response = fuzzing::RESPONSES[which].as_bytes().to_vec();
+        let i = at.index(response.len());
+        response[i] = byte;
+        fuzzing::client_response(&response);
+    }
+}
