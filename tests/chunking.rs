@@ -12,13 +12,11 @@ use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rfc6455::{
-    ClientRequest, Config, Connection, Error, Event, MessageKind, ProtocolError, ReadyState, ReceiveMode, Role,
-    accept_key,
+    ClientRequest, Connection, Error, Event, MessageKind, ProtocolError, ReadyState, ReceiveMode, Role, accept_key,
 };
 
 const T: Duration = Duration::ZERO;
 /// A fixed source: the client's nonce is these 16 bytes, every mask key their first 4.
-const NONCE: &[u8; 16] = b"0123456789abcdef";
 const REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 const TEXT_MESSAGE: &str = "h\u{e9}llo w\u{f6}rld \u{20ac}";
@@ -45,10 +43,6 @@ fn base64_nonce() -> String {
         Connection::client(T, &ClientRequest::new(URL).unwrap(), run_config(ReceiveMode::Messages)).unwrap();
     let sent = String::from_utf8(drain(&mut client).1).unwrap();
     sent.split("Sec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string()
-}
-
-fn run_config(receive: ReceiveMode) -> Config {
-    Config { receive, random: repeating(NONCE), ..Config::default() }
 }
 
 /// A frame as a peer of `role` sends it, each with its own mask key.
@@ -95,32 +89,8 @@ struct Outcome {
 /// Feeds `pieces` to a fresh connection of `role`, accepting the request as
 /// soon as it is reported, then an EOF.
 fn run(role: Role, mode: ReceiveMode, pieces: &[&[u8]]) -> Outcome {
-    let config = run_config(mode);
-    let mut conn = match role {
-        Role::Client => Connection::client(T, &ClientRequest::new(URL).unwrap(), config).unwrap(),
-        Role::Server => Connection::server(T, config),
-    };
-    let mut events = Vec::new();
-    let mut sent = Vec::new();
-    let mut poll = |conn: &mut Connection| {
-        while let Some(ev) = conn.poll_event() {
-            if matches!(ev, Event::Request(_)) {
-                conn.accept(T, None, &[]).unwrap();
-            }
-            events.push(ev);
-        }
-        while let Some(b) = conn.poll_transmit() {
-            sent.extend_from_slice(&b);
-        }
-    };
-    poll(&mut conn);
-    for piece in pieces {
-        conn.handle_bytes(T, piece);
-        poll(&mut conn);
-    }
-    conn.handle_eof(T);
-    poll(&mut conn);
-    Outcome { events, sent, state: conn.ready_state() }
+    let (events, sent, state) = feed(role, mode, pieces, true);
+    Outcome { events, sent, state }
 }
 
 /// `bytes` cut at `cuts` (any order, repeats give empty pieces).
@@ -135,31 +105,6 @@ fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     }
     pieces.push(&bytes[at..]);
     pieces
-}
-
-/// Streaming chunks depend on where reads end; their concatenation does not.
-/// Merges each message's chunks into one, at the place of its first.
-fn merge_chunks(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
-    let mut open: Option<usize> = None;
-    for ev in events {
-        match (ev, open) {
-            (Event::Chunk { data, fin, .. }, Some(i)) => {
-                let Event::Chunk { data: all, fin: done, .. } = &mut out[i] else { unreachable!() };
-                *all = [all.as_ref(), data.as_ref()].concat().into();
-                *done = fin;
-                if fin {
-                    open = None;
-                }
-            }
-            (ev @ Event::Chunk { fin, .. }, None) => {
-                out.push(ev);
-                open = (!fin).then_some(out.len() - 1);
-            }
-            (ev, _) => out.push(ev),
-        }
-    }
-    out
 }
 
 /// The outcome, made independent of read boundaries.

@@ -9,14 +9,12 @@ mod common;
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use rfc6455::{ClientRequest, Config, Connection, Event, MessageKind, ReceiveMode, Role, accept_key};
+use rfc6455::{ClientRequest, Connection, Event, MessageKind, ReceiveMode, Role, accept_key};
 
 const T: Duration = Duration::ZERO;
-const NONCE: &[u8; 16] = b"0123456789abcdef";
 const REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
@@ -92,10 +90,6 @@ fn client_key() -> String {
     sent.split("Sec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string()
 }
 
-fn run_config(receive: ReceiveMode) -> Config {
-    Config { receive, random: repeating(NONCE), ..Config::default() }
-}
-
 /// The wire bytes of a stream to `role`, and the events it must give in
 /// `ReceiveMode::Messages`: controls when they end, messages when their last
 /// fragment ends.
@@ -161,52 +155,8 @@ fn encode(role: Role, stream: &Stream) -> (Vec<u8>, Vec<Event>) {
 /// Feeds `pieces` to a fresh connection of `role`, accepting the request
 /// when it comes; returns the events and every byte written.
 fn run(role: Role, mode: ReceiveMode, pieces: &[&[u8]]) -> (Vec<Event>, Vec<u8>) {
-    let config = run_config(mode);
-    let mut conn = match role {
-        Role::Client => Connection::client(T, &ClientRequest::new(URL).unwrap(), config).unwrap(),
-        Role::Server => Connection::server(T, config),
-    };
-    let mut events = Vec::new();
-    let mut sent = Vec::new();
-    let mut poll = |conn: &mut Connection| {
-        while let Some(ev) = conn.poll_event() {
-            if matches!(ev, Event::Request(_)) {
-                conn.accept(T, None, &[]).unwrap();
-            }
-            events.push(ev);
-        }
-        while let Some(b) = conn.poll_transmit() {
-            sent.extend_from_slice(&b);
-        }
-    };
-    poll(&mut conn);
-    for piece in pieces {
-        conn.handle_bytes(T, piece);
-        poll(&mut conn);
-    }
+    let (events, sent, _) = feed(role, mode, pieces, false);
     (events, sent)
-}
-
-/// Streamed chunks merged into one per message, at the place of the first.
-fn merge_chunks(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
-    let mut open: Option<usize> = None;
-    for ev in events {
-        match (ev, open) {
-            (Event::Chunk { data, fin, .. }, Some(i)) => {
-                let Event::Chunk { data: all, fin: done, .. } = &mut out[i] else { unreachable!() };
-                *all = Bytes::from([all.as_ref(), data.as_ref()].concat());
-                *done = fin;
-                open = (!fin).then_some(i);
-            }
-            (ev @ Event::Chunk { fin, .. }, None) => {
-                out.push(ev);
-                open = (!fin).then_some(out.len() - 1);
-            }
-            (ev, _) => out.push(ev),
-        }
-    }
-    out
 }
 
 /// The events after the handshake ones.

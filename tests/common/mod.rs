@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use rfc6455::{
     ClientRequest, CloseCode, CloseEvent, Config, Connection, Error, Event, LocalError, MessageKind, Opened,
-    ProtocolError, Random, Role,
+    ProtocolError, Random, ReadyState, ReceiveMode, Role,
 };
 
 pub const URL: &str = "ws://example.com/chat";
@@ -451,4 +451,72 @@ impl Pair {
         }
         panic!("a timeout keeps firing");
     }
+}
+
+/// The nonce of the clients in the chunking tests.
+pub const NONCE: &[u8; 16] = b"0123456789abcdef";
+
+/// Settings of the chunking tests: a receive mode, and `NONCE` as every random byte source.
+pub fn run_config(receive: ReceiveMode) -> Config {
+    Config { receive, random: repeating(NONCE), ..Config::default() }
+}
+
+/// Feeds `pieces` to a fresh connection of `role`, accepting the request as
+/// soon as it is reported, then an EOF if `eof`; returns the events, every
+/// byte written, and the final state.
+pub fn feed(role: Role, mode: ReceiveMode, pieces: &[&[u8]], eof: bool) -> (Vec<Event>, Vec<u8>, ReadyState) {
+    const T: Duration = Duration::ZERO;
+    let config = run_config(mode);
+    let mut conn = match role {
+        Role::Client => Connection::client(T, &ClientRequest::new(URL).unwrap(), config).unwrap(),
+        Role::Server => Connection::server(T, config),
+    };
+    let mut events = Vec::new();
+    let mut sent = Vec::new();
+    let mut poll = |conn: &mut Connection| {
+        while let Some(ev) = conn.poll_event() {
+            if matches!(ev, Event::Request(_)) {
+                conn.accept(T, None, &[]).unwrap();
+            }
+            events.push(ev);
+        }
+        while let Some(b) = conn.poll_transmit() {
+            sent.extend_from_slice(&b);
+        }
+    };
+    poll(&mut conn);
+    for piece in pieces {
+        conn.handle_bytes(T, piece);
+        poll(&mut conn);
+    }
+    if eof {
+        conn.handle_eof(T);
+        poll(&mut conn);
+    }
+    (events, sent, conn.ready_state())
+}
+
+/// Streaming chunks depend on where reads end; their concatenation does not.
+/// Merges each message's chunks into one, at the place of its first.
+pub fn merge_chunks(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::new();
+    let mut open: Option<usize> = None;
+    for ev in events {
+        match (ev, open) {
+            (Event::Chunk { data, fin, .. }, Some(i)) => {
+                let Event::Chunk { data: all, fin: done, .. } = &mut out[i] else { unreachable!() };
+                *all = [all.as_ref(), data.as_ref()].concat().into();
+                *done = fin;
+                if fin {
+                    open = None;
+                }
+            }
+            (ev @ Event::Chunk { fin, .. }, None) => {
+                out.push(ev);
+                open = (!fin).then_some(out.len() - 1);
+            }
+            (ev, _) => out.push(ev),
+        }
+    }
+    out
 }
