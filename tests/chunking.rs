@@ -11,39 +11,10 @@ use bytes::Bytes;
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use rfc6455::{
-    ClientRequest, Connection, Error, Event, MessageKind, ProtocolError, ReadyState, ReceiveMode, Role, accept_key,
-};
+use rfc6455::{Error, Event, MessageKind, ProtocolError, ReadyState, ReceiveMode, Role};
 
-const T: Duration = Duration::ZERO;
 /// A fixed source: the client's nonce is these 16 bytes, every mask key their first 4.
-const REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 const TEXT_MESSAGE: &str = "h\u{e9}llo w\u{f6}rld \u{20ac}";
-
-/// The handshake bytes `role` reads.
-fn handshake_bytes(role: Role) -> Vec<u8> {
-    match role {
-        Role::Server => REQUEST.into(),
-        Role::Client => {
-            let key = base64_nonce();
-            format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                 Sec-WebSocket-Accept: {}\r\n\r\n",
-                accept_key(key.as_bytes())
-            )
-            .into()
-        }
-    }
-}
-
-/// The client's `Sec-WebSocket-Key`, read from the request it sends.
-fn base64_nonce() -> String {
-    let mut client =
-        Connection::client(T, &ClientRequest::new(URL).unwrap(), run_config(ReceiveMode::Messages)).unwrap();
-    let sent = String::from_utf8(drain(&mut client).1).unwrap();
-    sent.split("Sec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string()
-}
 
 /// A frame as a peer of `role` sends it, each with its own mask key.
 fn frame(role: Role, n: u8, fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -60,7 +31,7 @@ fn frame(role: Role, n: u8, fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 /// With `bad_utf8`, the text's last fragment breaks a character instead.
 fn stream(role: Role, bad_utf8: bool) -> Vec<u8> {
     let text = TEXT_MESSAGE.as_bytes();
-    let mut s = handshake_bytes(role);
+    let mut s = chunking_handshake(role);
     s.extend(frame(role, 1, false, TEXT, &text[..2]));
     s.extend(frame(role, 2, true, PING, b"p1"));
     s.extend(frame(role, 3, false, CONT, &text[2..9]));
@@ -228,7 +199,7 @@ fn a_frame_with_a_64_bit_length_in_pieces() {
         // The handshake in a read of its own: a client sends no frame before
         // the 101 (RFC 6455 §4.1), and a server holds at most
         // `max_handshake_bytes` behind an unanswered request.
-        let handshake = handshake_bytes(role);
+        let handshake = chunking_handshake(role);
         let bytes = frame(role, 11, true, BINARY, &payload);
         let whole = run(role, ReceiveMode::Messages, &[&handshake, &bytes]);
         let n = whole.events.len();

@@ -7,16 +7,10 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use rfc6455::{ClientRequest, Connection, Event, MessageKind, ReceiveMode, Role, accept_key};
-
-const T: Duration = Duration::ZERO;
-const REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+use rfc6455::{Event, MessageKind, ReceiveMode, Role};
 
 /// What the peer sends, before it is cut into frames.
 #[derive(Clone, Debug)]
@@ -66,30 +60,6 @@ fn stream() -> impl Strategy<Value = Stream> {
     (items, close).prop_map(|(items, close)| Stream { items, close })
 }
 
-/// The handshake message `role` reads.
-fn handshake(role: Role) -> Vec<u8> {
-    match role {
-        Role::Server => REQUEST.into(),
-        Role::Client => {
-            let key = client_key();
-            format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                 Sec-WebSocket-Accept: {}\r\n\r\n",
-                accept_key(key.as_bytes())
-            )
-            .into()
-        }
-    }
-}
-
-/// The client's `Sec-WebSocket-Key` (base64 of `NONCE`), read from the request it writes.
-fn client_key() -> String {
-    let request = ClientRequest::new(URL).unwrap();
-    let mut client = Connection::client(T, &request, run_config(ReceiveMode::Messages)).unwrap();
-    let sent = String::from_utf8(drain(&mut client).1).unwrap();
-    sent.split("Sec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string()
-}
-
 /// The wire bytes of a stream to `role`, and the events it must give in
 /// `ReceiveMode::Messages`: controls when they end, messages when their last
 /// fragment ends.
@@ -107,7 +77,7 @@ fn encode(role: Role, stream: &Stream) -> (Vec<u8>, Vec<Event>) {
         Control::Ping(p) => (PING, p.clone(), ping(p)),
         Control::Pong(p) => (PONG, p.clone(), pong(p)),
     };
-    let mut wire = handshake(role);
+    let mut wire = chunking_handshake(role);
     let mut events = Vec::new();
     for item in &stream.items {
         match item {

@@ -520,3 +520,31 @@ pub fn merge_chunks(events: Vec<Event>) -> Vec<Event> {
     }
     out
 }
+
+/// The request the chunking tests' servers read (RFC 6455 §1.3's key).
+pub const REQUEST: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// The handshake message `role` reads in the chunking tests: the request, or
+/// the 101 answering the key a client with `run_config` sends.
+pub fn chunking_handshake(role: Role) -> Vec<u8> {
+    match role {
+        Role::Server => REQUEST.into(),
+        Role::Client => {
+            let mut client = Connection::client(
+                Duration::ZERO,
+                &ClientRequest::new(URL).unwrap(),
+                run_config(ReceiveMode::Messages),
+            )
+            .unwrap();
+            let sent = String::from_utf8(drain(&mut client).1).unwrap();
+            let key = sent.split("Sec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                rfc6455::accept_key(key.as_bytes())
+            )
+            .into()
+        }
+    }
+}
