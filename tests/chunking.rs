@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use common::*;
 use proptest::prelude::*;
