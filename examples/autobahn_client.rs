@@ -66,7 +66,7 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
                         // Refused (and harmless) once the closing handshake has begun.
                         let _ = conn.send_text(&text);
                     }
-                    first_text.get_or_insert(text);
+                    first_text.get_or_insert(String::from(text));
                 }
                 Event::Binary(data) if echo => {
                     let _ = conn.send_binary(&data);

@@ -1,12 +1,11 @@
 //! What the engine tells the application.
 
-use alloc::string::String;
-
-use bytes::Bytes;
+use alloc::boxed::Box;
 
 use crate::close::CloseEvent;
 use crate::error::Error;
 use crate::handshake::{Opened, Request};
+use crate::payload::{Payload, Text};
 
 /// The kind of a data message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,26 +27,26 @@ pub enum Event {
     /// Server: a complete HTTP request arrived. Answer it with
     /// [`Connection::accept`](crate::Connection::accept) or
     /// [`Connection::reject`](crate::Connection::reject).
-    Request(Request),
+    Request(Box<Request>),
     /// The opening handshake completed: `readyState` is OPEN.
-    Open(Opened),
+    Open(Box<Opened>),
     /// A whole text message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Text(String),
+    Text(Text),
     /// A whole binary message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Binary(Bytes),
+    Binary(Payload),
     /// A piece of a message ([`ReceiveMode::Streaming`](crate::ReceiveMode::Streaming)).
     Chunk {
         /// Text or binary.
         kind: MessageKind,
         /// The bytes; for text, whole UTF-8 characters.
-        data: Bytes,
+        data: Payload,
         /// Whether this piece ends the message.
         fin: bool,
     },
     /// A ping arrived (answered already when [`Config::auto_pong`](crate::Config::auto_pong) is on).
-    Ping(Bytes),
+    Ping(Payload),
     /// A pong arrived.
-    Pong(Bytes),
+    Pong(Payload),
     /// Why the connection is failing; an [`Event::Closed`] follows.
     Error(Error),
     /// The connection ended, as the browser's `CloseEvent` reports it.

@@ -60,6 +60,8 @@ mod handshake;
 #[forbid(unsafe_code)]
 mod mask;
 #[forbid(unsafe_code)]
+mod payload;
+#[forbid(unsafe_code)]
 mod random;
 mod simd;
 #[forbid(unsafe_code)]
@@ -75,6 +77,7 @@ pub use error::{Error, HandshakeError, LocalError, ProtocolError};
 pub use event::{Event, MessageKind};
 pub use handshake::{ClientRequest, Headers, Opened, Request, accept_key};
 pub use mask::{apply_mask, apply_mask_scalar};
+pub use payload::{Payload, Text};
 pub use random::{FillFn, Random};
 pub use state::ReadyState;
 pub use utf8::{Utf8Error, Utf8Validator};

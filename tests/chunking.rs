@@ -5,7 +5,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -180,10 +179,10 @@ fn without_chunks(mut outcome: Outcome) -> Outcome {
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Chunk { data, .. } => Some(data.clone()),
+            Event::Chunk { data, .. } => Some(data.to_vec()),
             _ => None,
         })
-        .collect::<Vec<Bytes>>()
+        .collect::<Vec<Vec<u8>>>()
         .concat();
     assert!("h\u{e9}llo w\u{f6}rld ".as_bytes().starts_with(&streamed), "{streamed:?}");
     outcome.events.retain(|e| !matches!(e, Event::Chunk { .. }));

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use rfc6455::{
-    ClientRequest, Config, Connection, Error, Event, HandshakeError, LocalError, Opened, ReadyState, Request, Role,
-    accept_key,
+    ClientRequest, Config, Connection, Error, Event, HandshakeError, LocalError, ReadyState, Request, Role, accept_key,
 };
 
 const T: Duration = Duration::ZERO;
@@ -247,8 +246,8 @@ fn extension_offers_and_capitalised_tokens() {
         .replace("Connection: Upgrade", "connection: keep-alive, upgrade");
     conn.handle_bytes(T, response.as_bytes());
     let (events, _) = drain(&mut conn);
-    let [Event::Open(Opened { protocol, extensions, .. })] = events.as_slice() else { panic!("{events:?}") };
-    assert_eq!((protocol.as_deref(), extensions.len()), (Some("chat"), 0));
+    let [Event::Open(opened)] = events.as_slice() else { panic!("{events:?}") };
+    assert_eq!((opened.protocol.as_deref(), opened.extensions.len()), (Some("chat"), 0));
     assert!(conn.extensions().is_empty());
 
     // An offer the server accepts fails the handshake: the engine runs no

@@ -174,7 +174,9 @@ fn streaming_passes_a_message_larger_than_max_message_size() {
     let mut events = p.client.take().into_iter();
     for fin in [false, true] {
         match events.next() {
-            Some(rfc6455::Event::Chunk { kind: MessageKind::Binary, data: d, fin: f }) if f == fin => data.extend(d),
+            Some(rfc6455::Event::Chunk { kind: MessageKind::Binary, data: d, fin: f }) if f == fin => {
+                data.extend_from_slice(&d)
+            }
             other => panic!("{other:?}"),
         }
     }

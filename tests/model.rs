@@ -355,7 +355,7 @@ impl Model {
 }
 
 /// Stands in for the request event, whose details tests/handshake.rs checks.
-fn dummy_request() -> rfc6455::Request {
+fn dummy_request() -> Box<rfc6455::Request> {
     let mut server = Connection::server(Duration::ZERO, config());
     server.handle_bytes(Duration::ZERO, REQUEST.as_bytes());
     match server.poll_event() {

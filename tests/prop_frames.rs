@@ -120,7 +120,7 @@ proptest! {
             prop_assert_eq!(frames[0].mask.is_some(), from == Role::Client);
             receiver.handle_bytes(T, &wire);
             let expected = if text {
-                Event::Text(String::from_utf8(payload.clone()).unwrap())
+                Event::Text(String::from_utf8(payload.clone()).unwrap().into())
             } else {
                 Event::Binary(payload.clone().into())
             };

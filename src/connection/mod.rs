@@ -1,15 +1,15 @@
 //! The connection: the handshake and framing layers behind one driver-facing type.
 
+mod queue;
 mod recv;
 pub(crate) mod send;
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::close::{CloseCode, CloseEvent};
 use crate::config::Config;
@@ -18,6 +18,7 @@ use crate::event::Event;
 use crate::handshake::{self, ClientHandshake, ClientRequest, Opened, Request, ServerHandshake};
 use crate::state::{self, Ending, Input, Phase, ReadyState};
 
+use queue::{EventQueue, Outbox};
 pub(crate) use recv::Receiver;
 
 /// Which end of the connection this is.
@@ -66,10 +67,10 @@ pub struct Connection {
     handshake: Option<Box<Handshake>>,
     rx: Receiver,
     /// Encoded bytes not yet taken by `poll_transmit`.
-    out: BytesMut,
+    out: Outbox,
     /// The kind of the fragmented message being sent, if any.
     sending: Option<crate::event::MessageKind>,
-    events: VecDeque<Event>,
+    events: EventQueue,
     protocol: Option<String>,
     extensions: Vec<String>,
     /// The close frame received, once it has been: code (1005 if none) and reason.
@@ -93,9 +94,9 @@ impl Connection {
             phase,
             handshake: handshake.map(Box::new),
             rx: Receiver::default(),
-            out: BytesMut::new(),
+            out: Outbox::default(),
             sending: None,
-            events: VecDeque::new(),
+            events: EventQueue::default(),
             protocol: None,
             extensions: Vec::new(),
             peer_close: None,
@@ -280,12 +281,12 @@ impl Connection {
         while self.events.is_empty() && self.has_backlog() {
             self.resume_backlog();
         }
-        self.events.pop_front()
+        self.events.pop_front(self.has_backlog())
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        (!self.out.is_empty()).then(|| self.out.split().freeze())
+        self.out.pop()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called, if at all.
@@ -316,7 +317,7 @@ impl Connection {
         self.out.extend_from_slice(&response);
         self.protocol = protocol.map(String::from);
         self.transition(now, Input::HandshakeDone, None);
-        self.events.push_back(Event::Open(Opened { protocol: self.protocol.clone(), ..Opened::default() }));
+        self.events.push_back(Event::Open(Box::new(Opened { protocol: self.protocol.clone(), ..Opened::default() })));
         self.read_input(now, &early);
         Ok(())
     }
@@ -363,7 +364,7 @@ impl Connection {
                     self.protocol = opened.protocol.clone();
                     self.extensions = opened.extensions.clone();
                     self.transition(now, Input::HandshakeDone, None);
-                    self.events.push_back(Event::Open(opened));
+                    self.events.push_back(Event::Open(Box::new(opened)));
                     self.read_input(now, &data[used..]);
                 }
                 Err(e) => self.transition(now, Input::Fail, Some(Error::Handshake(e))),
@@ -376,7 +377,7 @@ impl Connection {
                         // Refused before the application sees a request it could no longer answer.
                         return self.refuse(now, HandshakeError::TooMuchEarlyData);
                     }
-                    self.events.push_back(Event::Request(request.clone()));
+                    self.events.push_back(Event::Request(Box::new(request.clone())));
                     self.handshake = Some(Box::new(Handshake::Pending(request, early.to_vec())));
                 }
                 Err(e) => self.refuse(now, e),

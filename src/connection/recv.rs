@@ -4,7 +4,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use super::{Connection, Role};
 use crate::close::{self, CloseCode};
@@ -13,8 +13,13 @@ use crate::error::{Error, ProtocolError};
 use crate::event::{Event, MessageKind};
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
 use crate::mask::apply_mask;
+use crate::payload::{Payload, Text};
 use crate::state::{Input, Phase};
 use crate::utf8::Utf8Validator;
+
+/// How many small messages one read may queue as events before the rest of
+/// the input waits in the backlog (48 bytes an event).
+pub(super) const MAX_EAGER_EVENTS: usize = 64;
 
 /// The frame being read.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +49,8 @@ pub(crate) struct Receiver {
     head: [u8; MAX_HEADER_LEN],
     head_len: u8,
     frame: Option<Frame>,
-    /// The payload of the control frame being read (at most 125 bytes).
+    /// The payload of a control frame split across reads (at most 125 bytes;
+    /// released when the frame ends).
     control: Vec<u8>,
     message: Message,
     /// Input read behind a data message that ended, kept until the application
@@ -144,6 +150,21 @@ impl Connection {
                 return data.len();
             }
             let rest = &data[pos..];
+            if self.rx.frame.is_none()
+                && self.rx.head_len == 0
+                && let Some(used) = self.small_message(rest)
+            {
+                pos += used;
+                // Small messages right behind it are read too, up to a bound:
+                // they change nothing but the event queue, so they cannot get
+                // ahead of the application's answer to this one.
+                while self.events.len() < MAX_EAGER_EVENTS
+                    && let Some(used) = self.small_message(&data[pos..])
+                {
+                    pos += used;
+                }
+                return self.stop_after_message(pos, data.len());
+            }
             match self.rx.frame {
                 None => {
                     let (header, used) = match self.rx.next_header(rest) {
@@ -158,6 +179,20 @@ impl Connection {
                     if let Err(e) = self.start_frame(&header) {
                         self.fail(now, e);
                         return data.len();
+                    }
+                    // The common case: the whole frame is here and is a whole
+                    // message or a control frame. It is unmasked straight into
+                    // its event's payload, with no buffering in between.
+                    let available = (data.len() - pos) as u64;
+                    let whole_message = header.fin && header.opcode != OpCode::Continuation;
+                    if header.len <= available && (whole_message || header.opcode.is_control()) {
+                        let end = pos + header.len as usize;
+                        let payload = Payload::unmasked(&data[pos..end], header.mask);
+                        pos = end;
+                        if self.whole_frame(now, header.opcode, payload) {
+                            return self.stop_after_message(pos, data.len());
+                        }
+                        continue;
                     }
                     self.rx.frame = Some(Frame { header, read: 0 });
                     if header.len == 0 && self.finish_frame(now) {
@@ -221,6 +256,81 @@ impl Connection {
         Ok(())
     }
 
+    /// The hot path: a whole small text or binary message at the start of
+    /// `data`, delivered inline; the bytes it used, or `None` to take the
+    /// general path (anything else, including every violation).
+    fn small_message(&mut self, data: &[u8]) -> Option<usize> {
+        let [b0, b1, ..] = *data else { return None };
+        // FIN, no RSV bits, text or binary, with no message in progress.
+        let kind = match b0 {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::from(b1 & 0x7F);
+        let masked = b1 & 0x80 != 0;
+        if self.rx.message.kind.is_some()
+            || len > Payload::INLINE
+            || masked != (self.role == Role::Server)
+            || (len > self.config.max_message_size && self.config.receive == ReceiveMode::Messages)
+        {
+            return None;
+        }
+        let (key, start) = match data.get(2..6) {
+            Some(k) if masked => (Some([k[0], k[1], k[2], k[3]]), 6),
+            None if masked => return None,
+            _ => (None, 2),
+        };
+        let body = data.get(start..)?;
+        if body.len() < len {
+            return None;
+        }
+        let payload = Payload::inline_unmasked(body, len, key);
+        if kind == MessageKind::Text && !payload.is_ascii() && crate::utf8::validate(&payload).is_err() {
+            return None;
+        }
+        let event = match (self.config.receive, kind) {
+            (ReceiveMode::Streaming, kind) => Event::Chunk { kind, data: payload, fin: true },
+            (ReceiveMode::Messages, MessageKind::Text) => Event::Text(Text::from_validated(payload)),
+            (ReceiveMode::Messages, MessageKind::Binary) => Event::Binary(payload),
+        };
+        self.events.push_back(event);
+        Some(start + len)
+    }
+
+    /// A whole frame that arrived in one piece (see `receive_frames`), already
+    /// unmasked; true if it was a data message.
+    fn whole_frame(&mut self, now: Duration, opcode: OpCode, payload: Payload) -> bool {
+        let kind = match opcode {
+            OpCode::Ping => {
+                self.pinged(payload);
+                return false;
+            }
+            OpCode::Pong => {
+                self.events.push_back(Event::Pong(payload));
+                return false;
+            }
+            OpCode::Close => {
+                self.peer_closed(now, &payload);
+                return false;
+            }
+            OpCode::Text => MessageKind::Text,
+            _ => MessageKind::Binary,
+        };
+        self.rx.message = Message::default();
+        if kind == MessageKind::Text && crate::utf8::validate(&payload).is_err() {
+            self.fail(now, ProtocolError::InvalidUtf8);
+            return true;
+        }
+        let event = match (self.config.receive, kind) {
+            (ReceiveMode::Streaming, kind) => Event::Chunk { kind, data: payload, fin: true },
+            (ReceiveMode::Messages, MessageKind::Text) => Event::Text(Text::from_validated(payload)),
+            (ReceiveMode::Messages, MessageKind::Binary) => Event::Binary(payload),
+        };
+        self.events.push_back(event);
+        true
+    }
+
     /// A piece of the current frame's payload, unmasked here.
     fn frame_payload(&mut self, frame: Frame, piece: &[u8], last: bool) -> Result<(), ProtocolError> {
         let unmask = |buf: &mut [u8]| {
@@ -234,7 +344,15 @@ impl Connection {
             unmask(&mut self.rx.control[start..]);
             return Ok(());
         }
+        let streaming = self.config.receive == ReceiveMode::Streaming;
         let msg = &mut self.rx.message;
+        if frame.read == 0 && !streaming {
+            // Room for the whole frame at once (its length was checked against
+            // `max_message_size`): one allocation, and the buffer becomes the
+            // delivered payload without a copy.
+            let remaining = usize::try_from(frame.header.len).unwrap_or(usize::MAX);
+            msg.buf.reserve(remaining);
+        }
         let start = msg.buf.len();
         msg.buf.extend_from_slice(piece);
         unmask(&mut msg.buf[start..]);
@@ -242,7 +360,7 @@ impl Connection {
         if text {
             msg.utf8.feed(&msg.buf[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
         }
-        if self.config.receive == ReceiveMode::Streaming {
+        if streaming {
             let fin = last && frame.header.fin;
             if fin && !msg.utf8.is_complete() {
                 return Err(ProtocolError::InvalidUtf8);
@@ -251,8 +369,14 @@ impl Connection {
             let keep = if text { msg.utf8.pending() } else { 0 };
             let ready = msg.buf.len() - keep;
             if ready > 0 || fin {
-                let data = Bytes::copy_from_slice(&msg.buf[..ready]);
-                msg.buf.drain(..ready);
+                let data = if keep == 0 && ready > Payload::INLINE {
+                    // The buffer goes out as it is.
+                    Payload::from(core::mem::take(&mut msg.buf))
+                } else {
+                    let data = Payload::copy_from_slice(&msg.buf[..ready]);
+                    msg.buf.drain(..ready);
+                    data
+                };
                 let kind = msg.kind.expect("a data frame belongs to a message");
                 self.events.push_back(Event::Chunk { kind, data, fin });
             }
@@ -260,26 +384,31 @@ impl Connection {
         Ok(())
     }
 
+    /// A ping arrived: answered at once when `auto_pong` is on.
+    fn pinged(&mut self, payload: Payload) {
+        if self.config.auto_pong && self.phase == Phase::Open {
+            self.write_frame(OpCode::Pong, true, &payload);
+        }
+        self.events.push_back(Event::Ping(payload));
+    }
+
     /// Ends the current frame; true if it ended a data message.
     fn finish_frame(&mut self, now: Duration) -> bool {
         let Some(frame) = self.rx.frame.take() else { return false };
-        match frame.header.opcode {
-            OpCode::Ping => {
-                let payload = Bytes::copy_from_slice(&self.rx.control);
-                if self.config.auto_pong && self.phase == Phase::Open {
-                    self.write_frame(OpCode::Pong, true, &payload);
-                }
-                self.events.push_back(Event::Ping(payload));
+        if frame.header.opcode.is_control() {
+            let control = core::mem::take(&mut self.rx.control);
+            match frame.header.opcode {
+                OpCode::Ping => self.pinged(Payload::copy_from_slice(&control)),
+                OpCode::Pong => self.events.push_back(Event::Pong(Payload::copy_from_slice(&control))),
+                _ => self.peer_closed(now, &control),
             }
-            OpCode::Pong => self.events.push_back(Event::Pong(Bytes::copy_from_slice(&self.rx.control))),
-            OpCode::Close => self.peer_closed(now),
-            _ if !frame.header.fin => {}
-            _ => {
-                self.finish_message(now, frame.header.len == 0);
-                return true;
-            }
+            return false;
         }
-        false
+        if !frame.header.fin {
+            return false;
+        }
+        self.finish_message(now, frame.header.len == 0);
+        true
     }
 
     /// The final frame of a data message has been read.
@@ -292,24 +421,22 @@ impl Connection {
                 if !msg.utf8.is_complete() {
                     return self.fail(now, ProtocolError::InvalidUtf8);
                 }
-                self.events.push_back(Event::Chunk { kind, data: Bytes::new(), fin: true });
+                self.events.push_back(Event::Chunk { kind, data: Payload::new(), fin: true });
             }
             return;
         }
+        let payload =
+            if msg.buf.len() <= Payload::INLINE { Payload::copy_from_slice(&msg.buf) } else { Payload::from(msg.buf) };
         match kind {
-            MessageKind::Binary => self.events.push_back(Event::Binary(Bytes::from(msg.buf))),
+            MessageKind::Binary => self.events.push_back(Event::Binary(payload)),
             MessageKind::Text if !msg.utf8.is_complete() => self.fail(now, ProtocolError::InvalidUtf8),
-            MessageKind::Text => {
-                let text = String::from_utf8(msg.buf).expect("validated while receiving");
-                self.events.push_back(Event::Text(text));
-            }
+            MessageKind::Text => self.events.push_back(Event::Text(Text::from_validated(payload))),
         }
     }
 
     /// The peer's close frame has been read (RFC 6455 §5.5.1, §7.1.5).
-    fn peer_closed(&mut self, now: Duration) {
-        let payload = core::mem::take(&mut self.rx.control);
-        let parsed = match close::parse_close_payload(&payload) {
+    fn peer_closed(&mut self, now: Duration, payload: &[u8]) {
+        let parsed = match close::parse_close_payload(payload) {
             Ok(p) => p,
             Err(e) => return self.fail(now, e),
         };

@@ -3,6 +3,8 @@
 
 use core::time::Duration;
 
+use bytes::Bytes;
+
 use super::{Connection, Role};
 use crate::close::{self, CloseCode, MAX_CLOSE_PAYLOAD};
 use crate::error::LocalError;
@@ -10,6 +12,10 @@ use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::mask::apply_mask;
 use crate::state::{Input, Phase};
+
+/// Payloads from this size up are queued as they are by
+/// [`Connection::send_binary_bytes`]; smaller ones are copied.
+const SHARE_MIN: usize = 4096;
 
 /// The payload of one fragment for [`Connection::send_fragment`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +35,27 @@ impl Connection {
     /// Sends a binary message in one frame.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
         self.send_message(OpCode::Binary, data)
+    }
+
+    /// Sends a binary message in one frame without copying `data`: a server
+    /// queues the buffer itself, and [`poll_transmit`](Self::poll_transmit)
+    /// gives it back after the frame header (small payloads are copied into
+    /// the transmit buffer instead, which is cheaper than another write). A
+    /// client must mask, so it copies.
+    pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), LocalError> {
+        if self.role == Role::Client || data.len() < SHARE_MIN {
+            return self.send_binary(&data);
+        }
+        self.check_can_send()?;
+        if self.sending.is_some() {
+            return Err(LocalError::MessageInProgress);
+        }
+        let header = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: data.len() as u64 };
+        let mut head = [0; MAX_HEADER_LEN];
+        let n = header.encode(&mut head);
+        self.out.extend_from_slice(&head[..n]);
+        self.out.push_shared(data);
+        Ok(())
     }
 
     fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
@@ -142,12 +169,12 @@ impl Connection {
         let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
         let mut head = [0; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
-        self.out.reserve(n + payload.len());
-        self.out.extend_from_slice(&head[..n]);
-        let start = self.out.len();
-        self.out.extend_from_slice(payload);
+        let buf = self.out.reserve(n + payload.len());
+        buf.extend_from_slice(&head[..n]);
+        let start = buf.len();
+        buf.extend_from_slice(payload);
         if let Some(key) = mask {
-            apply_mask(&mut self.out[start..], key, 0);
+            apply_mask(&mut buf[start..], key, 0);
         }
     }
 }

@@ -310,7 +310,7 @@ impl Run {
                 Event::Request(r) => {
                     assert_eq!(self.role, Role::Server);
                     check_request(r);
-                    self.request = Some(r.clone());
+                    self.request = Some((**r).clone());
                 }
                 Event::Open(o) => check_open(self.role, o),
                 Event::Text(_) | Event::Binary(_) => assert!(self.conn.config().receive == ReceiveMode::Messages),
@@ -493,7 +493,7 @@ impl Peer {
                     conn.accept(t, None, &[]).expect("an upgrade can be accepted");
                 }
                 Event::Open(_) | Event::Ping(_) | Event::Pong(_) => {}
-                Event::Text(s) => self.messages.push((MessageKind::Text, s.into_bytes())),
+                Event::Text(s) => self.messages.push((MessageKind::Text, Vec::from(s.into_payload()))),
                 Event::Binary(b) => self.messages.push((MessageKind::Binary, b.to_vec())),
                 Event::Error(Error::Handshake(HandshakeError::Status { status, .. })) if status != 101 => {
                     self.refused = Some(status);

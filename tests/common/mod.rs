@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use rfc6455::{
-    ClientRequest, CloseCode, CloseEvent, Config, Connection, Error, Event, LocalError, MessageKind, Opened,
+    ClientRequest, CloseCode, CloseEvent, Config, Connection, Error, Event, LocalError, MessageKind, Opened, Payload,
     ProtocolError, Random, ReadyState, ReceiveMode, Role,
 };
 
@@ -74,19 +73,19 @@ pub fn text(s: &str) -> Event {
 }
 
 pub fn binary(b: &[u8]) -> Event {
-    Event::Binary(Bytes::copy_from_slice(b))
+    Event::Binary(Payload::copy_from_slice(b))
 }
 
 pub fn ping(b: &[u8]) -> Event {
-    Event::Ping(Bytes::copy_from_slice(b))
+    Event::Ping(Payload::copy_from_slice(b))
 }
 
 pub fn pong(b: &[u8]) -> Event {
-    Event::Pong(Bytes::copy_from_slice(b))
+    Event::Pong(Payload::copy_from_slice(b))
 }
 
 pub fn chunk(kind: MessageKind, data: &[u8], fin: bool) -> Event {
-    Event::Chunk { kind, data: Bytes::copy_from_slice(data), fin }
+    Event::Chunk { kind, data: Payload::copy_from_slice(data), fin }
 }
 
 pub fn closed(code: u16, reason: &str, was_clean: bool) -> Event {
@@ -108,7 +107,7 @@ pub fn violation(e: ProtocolError) -> Event {
 
 /// The `Open` event of a server (a client's carries the response headers).
 pub fn server_open(protocol: Option<&str>) -> Event {
-    Event::Open(Opened { protocol: protocol.map(String::from), ..Opened::default() })
+    Event::Open(Box::new(Opened { protocol: protocol.map(String::from), ..Opened::default() }))
 }
 
 /// Takes every event and every transmitted byte of a connection used alone.
