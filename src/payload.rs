@@ -70,6 +70,7 @@ impl Payload {
     /// The first `len` bytes of `src` (`len <= INLINE`), unmasked with `key`,
     /// inline. Fixed-size copies and XORs when `src` has `INLINE` bytes to
     /// read: the bytes past `len` are never shown.
+    #[inline(always)]
     pub(crate) fn inline_unmasked(src: &[u8], len: usize, key: Option<[u8; 4]>) -> Self {
         let mut data = match src.first_chunk::<{ Self::INLINE }>() {
             Some(ahead) => *ahead,
@@ -86,22 +87,36 @@ impl Payload {
     }
 
     /// `bytes` (at most `INLINE`) at the start of a zeroed array, for the end
-    /// of the input, where a fixed-size read would run past it: two
-    /// overlapping fixed-size copies instead of a call to `memcpy`.
+    /// of the input, where a fixed-size read would run past it. The bytes are
+    /// gathered in registers with two fixed-size loads that may overlap, so
+    /// the array is written once, in the same 16-byte halves later copies
+    /// read (reading back a mix of narrower stores stalls the CPU).
+    #[inline(always)]
     fn short_copy(bytes: &[u8]) -> [u8; Self::INLINE] {
-        fn both_ends<const W: usize>(to: &mut [u8; Payload::INLINE], from: &[u8]) {
-            let n = from.len();
-            to[..W].copy_from_slice(&from[..W]);
-            to[n - W..n].copy_from_slice(&from[n - W..]);
-        }
+        let n = bytes.len().min(Self::INLINE);
+        let (lo, hi) = match n {
+            16.. => {
+                let head = u128::from_le_bytes(bytes[..16].try_into().expect("16 bytes"));
+                let tail = u128::from_le_bytes(bytes[n - 16..n].try_into().expect("16 bytes"));
+                (head, tail.checked_shr(8 * (32 - n) as u32).unwrap_or(0))
+            }
+            8.. => {
+                let head = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+                let tail = u64::from_le_bytes(bytes[n - 8..n].try_into().expect("8 bytes"));
+                let tail = tail.checked_shr(8 * (16 - n) as u32).unwrap_or(0);
+                (u128::from(head) | (u128::from(tail) << 64), 0)
+            }
+            4.. => {
+                let head = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+                let tail = u32::from_le_bytes(bytes[n - 4..n].try_into().expect("4 bytes"));
+                let tail = tail.checked_shr(8 * (8 - n) as u32).unwrap_or(0);
+                (u128::from(head) | (u128::from(tail) << 32), 0)
+            }
+            _ => (bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u128::from(b)), 0),
+        };
         let mut data = [0; Self::INLINE];
-        let bytes = &bytes[..bytes.len().min(Self::INLINE)];
-        match bytes.len() {
-            16.. => both_ends::<16>(&mut data, bytes),
-            8.. => both_ends::<8>(&mut data, bytes),
-            4.. => both_ends::<4>(&mut data, bytes),
-            n => data[..n].copy_from_slice(bytes),
-        }
+        data[..16].copy_from_slice(&lo.to_le_bytes());
+        data[16..].copy_from_slice(&hi.to_le_bytes());
         data
     }
 
@@ -407,5 +422,24 @@ mod tests {
         assert_eq!(String::from(t.clone()), "zoë");
         assert!(Text::from_payload(Payload::from(&[0xC3u8])).is_err());
         assert_eq!(Text::from_payload(t.clone().into_payload()), Ok(t));
+    }
+}
+
+#[cfg(test)]
+mod short_copy_tests {
+    use super::*;
+
+    #[test]
+    fn every_length_reads_exactly_its_bytes() {
+        let src: Vec<u8> = (1..=40).collect();
+        for n in 0..=Payload::INLINE {
+            let data = Payload::short_copy(&src[..n]);
+            assert_eq!(&data[..n], &src[..n], "length {n}");
+            assert!(data[n..].iter().all(|&b| b == 0), "length {n}: {data:?}");
+            let key = [0x11, 0x22, 0x33, 0x44];
+            let mut masked = src[..n].to_vec();
+            crate::mask::apply_mask_scalar(&mut masked, key, 0);
+            assert_eq!(Payload::inline_unmasked(&masked, n, Some(key)), &src[..n], "length {n}");
+        }
     }
 }

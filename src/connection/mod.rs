@@ -278,8 +278,13 @@ impl Connection {
     /// bytes bring. Draining this after every input, as the contract says,
     /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
-        while self.events.is_empty() && self.has_backlog() {
-            self.resume_backlog();
+        if self.events.is_empty() && self.has_backlog() {
+            if let Some(event) = self.small_from_backlog() {
+                return Some(event);
+            }
+            while self.events.is_empty() && self.has_backlog() {
+                self.resume_backlog();
+            }
         }
         self.events.pop_front(self.has_backlog())
     }

@@ -12,8 +12,7 @@ use crate::event::Event;
 /// Input is read one data message at a time, so most of the time one event
 /// waits: it sits in `first`, and the overflow queue is allocated only when
 /// more wait (a handshake's `Open` with the first message, a failure's
-/// `Error` and `Closed`, a read full of small messages) and released once it
-/// drains.
+/// `Error` and `Closed`) and released once it drains.
 #[derive(Debug, Default)]
 pub(super) struct EventQueue {
     // INVARIANT: `first`, if any, is older than all of `rest`.
@@ -22,20 +21,23 @@ pub(super) struct EventQueue {
 }
 
 impl EventQueue {
+    #[inline(always)]
     pub(super) fn push_back(&mut self, event: Event) {
         if self.first.is_none() && self.rest.is_empty() {
             self.first = Some(event);
-            return;
+        } else {
+            self.push_rest(event);
         }
-        if self.rest.capacity() == 0 {
-            // Room for a read's worth of small messages at once (see `recv`).
-            self.rest.reserve(super::recv::MAX_EAGER_EVENTS);
-        }
+    }
+
+    #[inline(never)]
+    fn push_rest(&mut self, event: Event) {
         self.rest.push_back(event);
     }
 
     /// The oldest event. The overflow queue is released once empty, unless
     /// `more` says that more events are coming (input waits in the backlog).
+    #[inline]
     pub(super) fn pop_front(&mut self, more: bool) -> Option<Event> {
         if let Some(event) = self.first.take() {
             return Some(event);
@@ -49,10 +51,6 @@ impl EventQueue {
 
     pub(super) fn is_empty(&self) -> bool {
         self.first.is_none() && self.rest.is_empty()
-    }
-
-    pub(super) fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
     }
 }
 
