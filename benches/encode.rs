@@ -30,17 +30,17 @@ fn group(c: &mut Criterion, name: &str, per: Per, payload: &[u8], n: usize) {
     let mut g = c.benchmark_group(name);
     g.throughput(per.throughput());
 
+    let shared = Bytes::copy_from_slice(payload);
     let mut conn = ours::server();
     let mut stream = MemStream::sink(sink);
-    ours::send(&mut conn, &mut stream, payload, n);
+    ours::send(&mut conn, &mut stream, &shared, n);
     assert_eq!(stream.counters.written.get(), expect, "rfc6455 writes every frame");
-    g.bench_function("rfc6455", |b| b.iter(|| ours::send(&mut conn, &mut stream, black_box(payload), n)));
+    g.bench_function("rfc6455", |b| b.iter(|| ours::send(&mut conn, &mut stream, black_box(&shared), n)));
     drop(conn);
 
     let stream = MemStream::sink(sink);
     let counters = stream.counters.clone();
     let mut ws = tung::server(stream);
-    let shared = Bytes::copy_from_slice(payload);
     tung::send(&mut ws, &shared, n);
     assert_eq!(counters.written.get(), expect, "tungstenite writes every frame");
     g.bench_function("tungstenite", |b| b.iter(|| tung::send(&mut ws, black_box(&shared), n)));

@@ -292,10 +292,17 @@ pub mod ours {
     }
 
     /// Sends `n` binary messages of `payload`, then writes what
-    /// `poll_transmit` gives to the stream.
-    pub fn send(conn: &mut Connection, stream: &mut MemStream, payload: &[u8], n: usize) {
+    /// `poll_transmit` gives to the stream. As an application would: a large
+    /// payload as the shared buffer it is (`send_binary_bytes`, queued
+    /// without a copy), a small one borrowed (`send_binary`, copied into the
+    /// transmit buffer, which is cheaper than a reference count).
+    pub fn send(conn: &mut Connection, stream: &mut MemStream, payload: &bytes::Bytes, n: usize) {
         for _ in 0..n {
-            conn.send_binary(payload).expect("open");
+            if payload.len() >= 4096 {
+                conn.send_binary_bytes(payload.clone()).expect("open");
+            } else {
+                conn.send_binary(payload).expect("open");
+            }
         }
         while let Some(bytes) = conn.poll_transmit() {
             stream.write_bytes(&bytes);

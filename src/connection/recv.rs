@@ -4,7 +4,6 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
-
 use super::{Connection, Role};
 use crate::close::{self, CloseCode};
 use crate::config::ReceiveMode;
@@ -76,7 +75,10 @@ impl Receiver {
     /// Bytes of input held: a partial header, a control payload, a message
     /// being assembled, and the backlog (for the fuzzing harness's memory check).
     pub(super) fn buffered_len(&self) -> usize {
-        usize::from(self.head_len) + self.control.len() + self.message.buf.len() + (self.backlog.len() - self.backlog_pos)
+        usize::from(self.head_len)
+            + self.control.len()
+            + self.message.buf.len()
+            + (self.backlog.len() - self.backlog_pos)
     }
 
     /// Whether no frame is partly read.
