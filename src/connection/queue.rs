@@ -89,6 +89,7 @@ impl Outbox {
     pub(super) fn push_shared(&mut self, bytes: Bytes) {
         if !self.buf.is_empty() {
             let head = core::mem::take(&mut self.buf).freeze();
+            self.segment_len += head.len();
             self.segments.push_back(head);
         }
         self.segment_len += bytes.len();

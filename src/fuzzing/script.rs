@@ -181,7 +181,7 @@ pub enum Step {
         /// Multi-byte characters.
         wide: bool,
     },
-    /// `send_binary` of this many bytes.
+    /// `send_binary` of this many bytes (`send_binary_bytes` when odd).
     SendBinary(u16),
     /// `send_fragment`.
     SendFragment {
