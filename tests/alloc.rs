@@ -82,8 +82,13 @@ const READ: usize = 64 << 10;
 
 /// A binary frame as a client sends it, masked with a key that varies with `i`.
 fn masked_frame(payload: &[u8], i: usize) -> Vec<u8> {
+    masked_frame_with(0x82, payload, i)
+}
+
+/// A frame whose first byte is `b0` (FIN, RSV, opcode), masked as a client's.
+fn masked_frame_with(b0: u8, payload: &[u8], i: usize) -> Vec<u8> {
     let key = ((i as u32).wrapping_mul(0x9E37_79B9) | 1).to_be_bytes();
-    let mut f = vec![0x82];
+    let mut f = vec![b0];
     match payload.len() {
         n @ 0..=125 => f.push(0x80 | n as u8),
         n @ 126..=0xFFFF => {
@@ -279,6 +284,25 @@ fn a_large_message_from_a_shared_buffer_is_sent_without_a_copy() {
     assert_eq!(body.as_ptr(), payload.as_ptr(), "the transmit is the caller's buffer itself");
     assert_eq!(body.len(), MIB);
     assert!(conn.poll_transmit().is_none());
+}
+
+#[test]
+fn a_fragmented_message_holds_at_most_its_size_limit() {
+    let config = Config { max_message_size: MIB, ..Config::default() };
+    let fragment = vec![0x33; 340 << 10];
+    // Binary, continuation, final continuation: 1020 KiB in all, under the limit.
+    let wire: Vec<u8> =
+        [0x02, 0x00, 0x80].iter().enumerate().flat_map(|(i, &b0)| masked_frame_with(b0, &fragment, i)).collect();
+    let base = live();
+    let mut conn = Connection::open(NOW, Role::Server, None, config);
+    let mut peak = 0;
+    for piece in wire.chunks(READ) {
+        conn.handle_bytes(NOW, piece);
+        peak = peak.max(live() - base);
+        drain(&mut conn);
+    }
+    assert!(peak as usize <= MIB + 4096, "a 1020 KiB message under a 1 MiB limit peaked at {peak} heap bytes");
+    assert_eq!(live() - base, 0, "the heap is back to zero once the message is delivered");
 }
 
 /// The engine's state is 568 bytes on x86-64, not the 128 the performance

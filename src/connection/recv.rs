@@ -379,11 +379,17 @@ impl Connection {
         let streaming = self.config.receive == ReceiveMode::Streaming;
         let msg = &mut self.rx.message;
         if frame.read == 0 && !streaming {
-            // Room for the whole frame at once (its length was checked against
-            // `max_message_size`): one allocation, and the buffer becomes the
-            // delivered payload without a copy.
-            let remaining = usize::try_from(frame.header.len).unwrap_or(usize::MAX);
-            msg.buf.reserve(remaining);
+            // Room for the whole frame at once (the message's length so far was
+            // checked against `max_message_size`): a single-frame message is
+            // one allocation, and the buffer becomes the delivered payload
+            // without a copy. Later frames grow it by doubling, never past
+            // the limit.
+            let needed = msg.buf.len() + usize::try_from(frame.header.len).unwrap_or(usize::MAX);
+            let target = match msg.buf.capacity() {
+                0 => needed,
+                cap => needed.max(cap.saturating_mul(2).min(self.config.max_message_size)),
+            };
+            msg.buf.reserve_exact(target - msg.buf.len());
         }
         let start = msg.buf.len();
         msg.buf.extend_from_slice(piece);
