@@ -205,9 +205,9 @@ def limits_section(rows, heap):
 def banner(rows):
     """Whether the machine was quiet while the benches ran, from the load averages they recorded."""
     loads = [float(r["load"].split()[0]) for r in rows if r["load"]]
-    if loads and max(loads) <= 1.2:
-        return (f"The machine was otherwise idle while the benches ran (1-minute load average at most "
-                f"{max(loads):.2f} on 2 cores, the bench itself being one of them; listed below the table).")
+    if loads and max(loads) <= 1.5:
+        return (f"The machine was otherwise idle while the benches ran: the 1-minute load average stayed at "
+                f"most {max(loads):.2f} on 2 cores, about 1 being the bench itself (listed below the table).")
     return ("> **Figures from a busy machine are not final.** The bench runs record the load average beside "
             "their results (listed below the table); anything well above 1 on this 2-core machine means other "
             "jobs shared the cores. Re-run on a quiet machine before quoting a number.")

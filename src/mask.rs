@@ -27,6 +27,22 @@ fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
     [key[s], key[(s + 1) % 4], key[(s + 2) % 4], key[(s + 3) % 4]]
 }
 
+/// Appends `src` to `dst`, XORed with `key` from `offset` bytes into the
+/// payload: in one pass with AVX2 where the CPU has it (a copy followed by
+/// [`apply_mask`] reads and writes the bytes twice).
+pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
+    let key = rotate(key, offset);
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= 128 && crate::simd::has_avx2() {
+        done = crate::simd::extend_masked_avx2(dst, src, key);
+    }
+    let start = dst.len();
+    dst.extend_from_slice(&src[done..]);
+    mask_words(&mut dst[start..], key);
+}
+
 /// XORs 8 bytes at a time, then the tail; `key` starts at `buf[0]`.
 fn mask_words(buf: &mut [u8], key: [u8; 4]) {
     let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
@@ -78,6 +94,24 @@ mod tests {
                 apply_mask(&mut fast, key, offset);
                 apply_mask_scalar(&mut slow, key, offset);
                 assert_eq!(fast, slow, "len {len} offset {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn extend_unmasked_matches_copy_then_mask() {
+        let key = [0x9a, 0x01, 0xff, 0x5c];
+        for len in (0..300).chain([4096, 65_537]) {
+            for offset in 0..4 {
+                for already in [0, 3] {
+                    let src: Vec<u8> = (0..len).map(|i| (i * 13 + 5) as u8).collect();
+                    let mut want = vec![7u8; already];
+                    want.extend_from_slice(&src);
+                    apply_mask_scalar(&mut want[already..], key, offset);
+                    let mut got = vec![7u8; already];
+                    extend_unmasked(&mut got, &src, key, offset);
+                    assert_eq!(got, want, "len {len} offset {offset} already {already}");
+                }
             }
         }
     }

@@ -123,9 +123,9 @@ impl Payload {
     /// `src` unmasked into a new vector of exactly its length.
     pub(crate) fn unmasked_vec(src: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
         let mut buf = Vec::with_capacity(src.len());
-        buf.extend_from_slice(src);
-        if let Some(key) = key {
-            crate::mask::apply_mask(&mut buf, key, 0);
+        match key {
+            Some(key) => crate::mask::extend_unmasked(&mut buf, src, key, 0),
+            None => buf.extend_from_slice(src),
         }
         buf
     }

@@ -1,4 +1,5 @@
-//! The one module with `unsafe`: masking with AVX2, chosen at run time.
+//! The one module with `unsafe`: masking with AVX2, chosen at run time, in
+//! place or while appending to a vector.
 //!
 //! Every other module forbids `unsafe`. The scalar path in `mask.rs` is the
 //! reference and the fallback; tests compare the two on every length and
@@ -64,4 +65,56 @@ fn mask_avx2_inner(buf: &mut [u8], key: [u8; 4]) -> usize {
         done += 32;
     }
     done
+}
+
+/// Appends `src` XORed with the 4-byte `key` (already rotated to `src`'s
+/// start) to `dst` in one pass with AVX2, 128 bytes a step; returns how many
+/// bytes of `src` it appended (a multiple of 128, so the key's phase is
+/// unchanged for the rest, which the caller appends).
+///
+/// Call only when [`has_avx2`] is true.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn extend_masked_avx2(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u8; 4]) -> usize {
+    assert!(has_avx2(), "extend_masked_avx2 needs AVX2");
+    let n = src.len() - src.len() % 128;
+    dst.reserve(n);
+    let spare = dst.spare_capacity_mut();
+    assert!(spare.len() >= n, "reserve made room for n bytes");
+    // SAFETY: AVX2 is present (asserted above), the only feature the function
+    // enables; `spare` has room for the `n` bytes it writes (asserted above)
+    // and `src` holds at least `n`.
+    unsafe { extend_masked_avx2_inner(spare.as_mut_ptr().cast::<u8>(), src, n, key) };
+    // SAFETY: the first `n` bytes of the spare capacity were initialised just
+    // above, and `n <= capacity - len`.
+    unsafe { dst.set_len(dst.len() + n) };
+    n
+}
+
+/// Writes `src[..n]` XORed with `key` to `dst[..n]`; `n` is a multiple of 128.
+///
+/// # Safety
+///
+/// AVX2 must be present, `dst` valid for `n` bytes of writes, `n <= src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn extend_masked_avx2_inner(dst: *mut u8, src: &[u8], n: usize, key: [u8; 4]) {
+    let wide = _mm256_set1_epi32(i32::from_ne_bytes(key));
+    for (i, block) in src[..n].chunks_exact(128).enumerate() {
+        let from = block.as_ptr().cast::<__m256i>();
+        // SAFETY: `block` is 128 readable bytes and block `i` of the output
+        // is the 128 bytes at `dst + 128 i`, inside the `n` the caller made
+        // writable; `from.add(0..4)` and `to.add(0..4)` each point at 32 bytes
+        // inside those; the unaligned loads and stores accept any address.
+        unsafe {
+            let to = dst.add(128 * i).cast::<__m256i>();
+            let a = _mm256_loadu_si256(from);
+            let b = _mm256_loadu_si256(from.add(1));
+            let c = _mm256_loadu_si256(from.add(2));
+            let d = _mm256_loadu_si256(from.add(3));
+            _mm256_storeu_si256(to, _mm256_xor_si256(a, wide));
+            _mm256_storeu_si256(to.add(1), _mm256_xor_si256(b, wide));
+            _mm256_storeu_si256(to.add(2), _mm256_xor_si256(c, wide));
+            _mm256_storeu_si256(to.add(3), _mm256_xor_si256(d, wide));
+        }
+    }
 }

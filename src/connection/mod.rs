@@ -290,6 +290,13 @@ impl Connection {
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.
+    ///
+    /// Frames queued since the last call come as one buffer, which is handed
+    /// over (the connection keeps no buffer between transmits, so an idle one
+    /// holds no heap). A payload given to
+    /// [`send_binary_bytes`](Self::send_binary_bytes) comes as a transmit of
+    /// its own after its header: write consecutive transmits with one
+    /// vectored write where the transport has it.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.out.pop()
     }
