@@ -70,18 +70,17 @@ LIMITS = {
         "it (a store-forwarding stall; `perf annotate` puts about half of the time on those loads). The rest is "
         "the per-call work of `handle_bytes`, `poll_event` and `poll_transmit`."),
     "size_of": (
-        "The state is 568 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but those "
+        "The state is 512 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but those "
         "two hold 8 KiB and 128 KiB of heap per idle connection, and ours none: what the peers keep on the heap "
         "is inline here, and small. The parts: the `Config` (112 B, inline because an `Arc` would be a heap "
         "allocation per connection unless the application shared one); the receiver (152 B: partial header, "
         "current frame, message state with its buffer handle and UTF-8 state, control-frame buffer, backlog "
         "handle and time); the transmit buffer and segment queue (80 B); the event slot and overflow queue "
-        "(80 B: one waiting message needs no allocation); three timers (48 B); subprotocol, extension list and "
-        "the peer's close (80 B); the handshake pointer (8 B). About 100 B could still go (timers as 8-byte "
-        "counts, the extension list, which is always empty since the engine negotiates no extension, the "
-        "peer's close behind a pointer); 128 B would need most of the rest behind one pointer, that is a heap "
+        "(80 B: one waiting message needs no allocation); three timers (48 B); the subprotocol and the "
+        "peer's close, both behind pointers (24 B); the handshake pointer (8 B). Timers kept as 8-byte counts "
+        "would save 24 B more; 128 B would need most of the rest behind one pointer, that is a heap "
         "allocation per connection, which the zero-heap goal rules out. `tests/alloc.rs` holds it to a "
-        "576-byte budget."),
+        "512-byte budget."),
 }
 
 

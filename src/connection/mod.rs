@@ -71,10 +71,9 @@ pub struct Connection {
     /// The kind of the fragmented message being sent, if any.
     sending: Option<crate::event::MessageKind>,
     events: EventQueue,
-    protocol: Option<String>,
-    extensions: Vec<String>,
+    protocol: Option<Box<str>>,
     /// The close frame received, once it has been: code (1005 if none) and reason.
-    peer_close: Option<(CloseCode, String)>,
+    peer_close: Option<Box<(CloseCode, String)>>,
     /// When the handshake, or the wait for a close frame or for EOF, times out.
     deadline: Option<Duration>,
     /// When the next keepalive ping is due.
@@ -98,7 +97,6 @@ impl Connection {
             sending: None,
             events: EventQueue::default(),
             protocol: None,
-            extensions: Vec::new(),
             peer_close: None,
             deadline,
             ping_at: None,
@@ -136,7 +134,7 @@ impl Connection {
     /// [`handle_bytes`](Self::handle_bytes).
     pub fn open(now: Duration, role: Role, protocol: Option<String>, config: Config) -> Self {
         let mut conn = Self::new(now, role, Phase::Open, config, None);
-        conn.protocol = protocol;
+        conn.protocol = protocol.map(String::into_boxed_str);
         conn
     }
 
@@ -157,9 +155,11 @@ impl Connection {
         self.protocol.as_deref()
     }
 
-    /// The extensions agreed on, as the browser's `extensions`.
+    /// The extensions agreed on, as the browser's `extensions`: always
+    /// none, since the engine runs no extension (a server's acceptance of one
+    /// fails a client's handshake, and a server accepts none).
     pub fn extensions(&self) -> &[String] {
-        &self.extensions
+        &[]
     }
 
     /// Bytes queued for the transport and not yet taken by
@@ -327,9 +327,10 @@ impl Connection {
             _ => unreachable!("pending_request found a pending request"),
         };
         self.out.extend_from_slice(&response);
-        self.protocol = protocol.map(String::from);
+        self.protocol = protocol.map(Box::from);
         self.transition(now, Input::HandshakeDone, None);
-        self.events.push_back(Event::Open(Box::new(Opened { protocol: self.protocol.clone(), ..Opened::default() })));
+        self.events
+            .push_back(Event::Open(Box::new(Opened { protocol: protocol.map(String::from), ..Opened::default() })));
         self.read_input(now, &early);
         Ok(())
     }
@@ -373,8 +374,7 @@ impl Connection {
                 Ok(None) => {}
                 Ok(Some((opened, used))) => {
                     self.handshake = None;
-                    self.protocol = opened.protocol.clone();
-                    self.extensions = opened.extensions.clone();
+                    self.protocol = opened.protocol.as_deref().map(Box::from);
                     self.transition(now, Input::HandshakeDone, None);
                     self.events.push_back(Event::Open(Box::new(opened)));
                     self.read_input(now, &data[used..]);
@@ -449,7 +449,7 @@ impl Connection {
         let close = match ending {
             Ending::None => return,
             Ending::Clean => {
-                let (code, reason) = self.peer_close.take().expect("a clean close follows the peer's close frame");
+                let (code, reason) = *self.peer_close.take().expect("a clean close follows the peer's close frame");
                 CloseEvent { code, reason, was_clean: true }
             }
             Ending::Abnormal => CloseEvent { code: CloseCode::ABNORMAL, reason: String::new(), was_clean: false },

@@ -1,5 +1,6 @@
 //! Receiving frames: headers, payloads, messages, control frames (RFC 6455 §5, §6.2).
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -486,10 +487,10 @@ impl Connection {
             // closed with a reason sees it again in its close event.
             self.write_close(parsed);
         }
-        self.peer_close = Some(match parsed {
+        self.peer_close = Some(Box::new(match parsed {
             Some((code, reason)) => (code, reason.to_string()),
             None => (CloseCode::NO_STATUS, String::new()),
-        });
+        }));
         self.transition(now, Input::PeerClose, None);
     }
 
