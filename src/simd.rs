@@ -42,19 +42,10 @@ fn mask_avx2_inner(buf: &mut [u8], key: [u8; 4]) -> usize {
     let mut blocks = buf.chunks_exact_mut(128);
     let mut done = 0;
     for block in &mut blocks {
-        let p = block.as_mut_ptr().cast::<__m256i>();
-        // SAFETY: `block` is 128 writable bytes, so `p.add(0..4)` each point at
-        // 32 bytes inside it; the unaligned load and store accept any address.
-        unsafe {
-            let a = _mm256_loadu_si256(p);
-            let b = _mm256_loadu_si256(p.add(1));
-            let c = _mm256_loadu_si256(p.add(2));
-            let d = _mm256_loadu_si256(p.add(3));
-            _mm256_storeu_si256(p, _mm256_xor_si256(a, wide));
-            _mm256_storeu_si256(p.add(1), _mm256_xor_si256(b, wide));
-            _mm256_storeu_si256(p.add(2), _mm256_xor_si256(c, wide));
-            _mm256_storeu_si256(p.add(3), _mm256_xor_si256(d, wide));
-        }
+        let p = block.as_mut_ptr();
+        // SAFETY: AVX2 is enabled here; `block` is 128 bytes, readable and
+        // writable, at `p`.
+        unsafe { xor_128(p, p, wide) };
         done += 128;
     }
     let mut words = blocks.into_remainder().chunks_exact_mut(32);
@@ -100,21 +91,36 @@ pub(crate) fn extend_masked_avx2(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key:
 unsafe fn extend_masked_avx2_inner(dst: *mut u8, src: &[u8], n: usize, key: [u8; 4]) {
     let wide = _mm256_set1_epi32(i32::from_ne_bytes(key));
     for (i, block) in src[..n].chunks_exact(128).enumerate() {
-        let from = block.as_ptr().cast::<__m256i>();
-        // SAFETY: `block` is 128 readable bytes and block `i` of the output
-        // is the 128 bytes at `dst + 128 i`, inside the `n` the caller made
-        // writable; `from.add(0..4)` and `to.add(0..4)` each point at 32 bytes
-        // inside those; the unaligned loads and stores accept any address.
-        unsafe {
-            let to = dst.add(128 * i).cast::<__m256i>();
-            let a = _mm256_loadu_si256(from);
-            let b = _mm256_loadu_si256(from.add(1));
-            let c = _mm256_loadu_si256(from.add(2));
-            let d = _mm256_loadu_si256(from.add(3));
-            _mm256_storeu_si256(to, _mm256_xor_si256(a, wide));
-            _mm256_storeu_si256(to.add(1), _mm256_xor_si256(b, wide));
-            _mm256_storeu_si256(to.add(2), _mm256_xor_si256(c, wide));
-            _mm256_storeu_si256(to.add(3), _mm256_xor_si256(d, wide));
-        }
+        // SAFETY: AVX2 is enabled here; `block` is 128 readable bytes, and
+        // block `i` of the output, the 128 bytes at `dst + 128 i`, lies inside
+        // the `n` the caller made writable.
+        unsafe { xor_128(block.as_ptr(), dst.add(128 * i), wide) };
+    }
+}
+
+/// Writes the 128 bytes at `from`, XORed with `wide`, to the 128 bytes at
+/// `to` (which may be `from`).
+///
+/// # Safety
+///
+/// AVX2 must be present, `from` readable and `to` writable for 128 bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn xor_128(from: *const u8, to: *mut u8, wide: __m256i) {
+    let (from, to) = (from.cast::<__m256i>(), to.cast::<__m256i>());
+    // SAFETY: `from.add(0..4)` and `to.add(0..4)` each point at 32 bytes
+    // inside the 128 the caller vouches for; unaligned loads and stores accept
+    // any address. All four loads come before the first store, so `to == from`
+    // reads the original bytes.
+    unsafe {
+        let a = _mm256_loadu_si256(from);
+        let b = _mm256_loadu_si256(from.add(1));
+        let c = _mm256_loadu_si256(from.add(2));
+        let d = _mm256_loadu_si256(from.add(3));
+        _mm256_storeu_si256(to, _mm256_xor_si256(a, wide));
+        _mm256_storeu_si256(to.add(1), _mm256_xor_si256(b, wide));
+        _mm256_storeu_si256(to.add(2), _mm256_xor_si256(c, wide));
+        _mm256_storeu_si256(to.add(3), _mm256_xor_si256(d, wide));
     }
 }
