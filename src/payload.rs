@@ -45,16 +45,7 @@ impl Payload {
 
     /// Copies `bytes`: inline if they fit, otherwise into a new buffer.
     pub fn copy_from_slice(bytes: &[u8]) -> Self {
-        match Self::inline_from(bytes) {
-            Some(p) => p,
-            None => Payload(Repr::Shared(Bytes::copy_from_slice(bytes))),
-        }
-    }
-
-    fn inline_from(bytes: &[u8]) -> Option<Self> {
-        let mut data = [0; Self::INLINE];
-        data.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(Payload(Repr::Inline { len: bytes.len() as u8, data: Block(data) }))
+        Self::unmasked(bytes, None)
     }
 
     /// `src` unmasked with `key` (if any), starting at phase 0 of the key:

@@ -11,7 +11,7 @@ use crate::config::ReceiveMode;
 use crate::error::{Error, ProtocolError};
 use crate::event::{Event, MessageKind};
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
-use crate::mask::{apply_mask, extend_unmasked};
+use crate::mask::extend_unmasked;
 use crate::payload::{Payload, Text};
 use crate::state::{Input, Phase};
 use crate::utf8::Utf8Validator;
@@ -366,15 +366,13 @@ impl Connection {
 
     /// A piece of the current frame's payload, unmasked here.
     fn frame_payload(&mut self, frame: Frame, piece: &[u8], last: bool) -> Result<(), ProtocolError> {
-        let unmask = |buf: &mut [u8]| {
-            if let Some(key) = frame.header.mask {
-                apply_mask(buf, key, frame.read as usize % 4);
-            }
+        // Unmasked while copied: one pass over the bytes instead of two.
+        let append = |buf: &mut Vec<u8>| match frame.header.mask {
+            Some(key) => extend_unmasked(buf, piece, key, frame.read as usize % 4),
+            None => buf.extend_from_slice(piece),
         };
         if frame.header.opcode.is_control() {
-            let start = self.rx.control.len();
-            self.rx.control.extend_from_slice(piece);
-            unmask(&mut self.rx.control[start..]);
+            append(&mut self.rx.control);
             return Ok(());
         }
         let streaming = self.config.receive == ReceiveMode::Streaming;
@@ -393,11 +391,7 @@ impl Connection {
             msg.buf.reserve_exact(target - msg.buf.len());
         }
         let start = msg.buf.len();
-        match frame.header.mask {
-            // Unmasked while copied: one pass over the bytes instead of two.
-            Some(key) => extend_unmasked(&mut msg.buf, piece, key, frame.read as usize % 4),
-            None => msg.buf.extend_from_slice(piece),
-        }
+        append(&mut msg.buf);
         let text = msg.kind == Some(MessageKind::Text);
         if text {
             msg.utf8.feed(&msg.buf[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;

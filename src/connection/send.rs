@@ -46,25 +46,29 @@ impl Connection {
         if self.role == Role::Client || data.len() < SHARE_MIN {
             return self.send_binary(&data);
         }
-        self.check_can_send()?;
-        if self.sending.is_some() {
-            return Err(LocalError::MessageInProgress);
-        }
-        let header = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: data.len() as u64 };
+        self.check_new_message()?;
         let mut head = [0; MAX_HEADER_LEN];
-        let n = header.encode(&mut head);
+        let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: data.len() as u64 }
+            .encode(&mut head);
         self.out.extend_from_slice(&head[..n]);
         self.out.push_shared(data);
         Ok(())
     }
 
     fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
-        self.check_can_send()?;
-        if self.sending.is_some() {
-            return Err(LocalError::MessageInProgress);
-        }
+        self.check_new_message()?;
         self.write_frame(opcode, true, payload);
         Ok(())
+    }
+
+    /// Whether a whole message may be sent now: open, and no fragmented one
+    /// in progress.
+    fn check_new_message(&self) -> Result<(), LocalError> {
+        self.check_can_send()?;
+        match self.sending {
+            Some(_) => Err(LocalError::MessageInProgress),
+            None => Ok(()),
+        }
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4): the first call starts a
@@ -166,9 +170,8 @@ impl Connection {
             self.config.random.fill(&mut key);
             key
         });
-        let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
         let mut head = [0; MAX_HEADER_LEN];
-        let n = header.encode(&mut head);
+        let n = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 }.encode(&mut head);
         let buf = self.out.reserve(n + payload.len());
         buf.extend_from_slice(&head[..n]);
         let start = buf.len();
