@@ -1,14 +1,14 @@
 //! Close codes and close frame payloads (RFC 6455 §5.5.1, §7.4).
 //!
-//! The registry of close codes lives in one table, [`REGISTRY`], built by the
-//! `close_codes!` macro: each registered code with its name and whether it may
+//! The registry of close codes lives in one table, [`CloseCode::registry`],
+//! built by the `close_codes!` macro: each registered code with its name and whether it may
 //! appear in a close frame on the wire. Everything else about codes (ranges,
 //! what may be sent, what may be received) is derived from that table.
 
 use alloc::string::String;
 use core::fmt;
 
-use crate::error::{LocalError, ProtocolError};
+use crate::local_error::LocalError;
 use crate::utf8;
 
 /// The largest close payload: control frames carry at most 125 bytes (RFC 6455 §5.5).
@@ -43,6 +43,7 @@ pub enum CloseCodeClass {
 
 /// One row of the close code registry.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Registered {
     /// The code.
     pub code: CloseCode,
@@ -58,7 +59,7 @@ macro_rules! close_codes {
             $( $(#[$doc])* pub const $konst: CloseCode = CloseCode($code); )*
         }
         /// The registered codes 1000–1015, in order, as one table.
-        pub const REGISTRY: &[Registered] = &[
+        const REGISTRY: &[Registered] = &[
             $( Registered { code: CloseCode($code), name: $name, on_wire: $wire }, )*
         ];
     };
@@ -100,6 +101,12 @@ close_codes! {
 }
 
 impl CloseCode {
+    /// The registry: codes 1000–1015 in order, each with its name and whether
+    /// it may appear on the wire.
+    pub fn registry() -> &'static [Registered] {
+        REGISTRY
+    }
+
     /// The registry row of a code in 1000–1015.
     pub fn registered(self) -> Option<&'static Registered> {
         REGISTRY.get(usize::from(self.0.checked_sub(1000)?))
@@ -167,35 +174,57 @@ impl fmt::Display for CloseCode {
 /// A parsed close frame payload: `None` when the payload was empty.
 pub(crate) type ClosePayload<'a> = Option<(CloseCode, &'a str)>;
 
+/// A close payload that breaks RFC 6455 §5.5.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CloseFrameError {
+    /// One byte: half a code.
+    TooShort,
+    /// Over 125 bytes (a control frame cannot carry it).
+    TooLong,
+    /// A code that may not appear on the wire (§7.4).
+    Code(u16),
+    /// A reason that is not UTF-8.
+    Reason,
+}
+
 /// Parses a received close payload (RFC 6455 §5.5.1): empty, or a 2-byte
 /// big-endian code that may be on the wire followed by a UTF-8 reason.
-pub(crate) fn parse_close_payload(payload: &[u8]) -> Result<ClosePayload<'_>, ProtocolError> {
+pub(crate) fn parse_close_payload(payload: &[u8]) -> Result<ClosePayload<'_>, CloseFrameError> {
     match payload {
         [] => Ok(None),
-        [_] => Err(ProtocolError::ClosePayloadTooShort),
+        [_] => Err(CloseFrameError::TooShort),
         [hi, lo, reason @ ..] => {
             let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
             if !code.is_sendable() {
-                return Err(ProtocolError::InvalidCloseCode(code.0));
+                return Err(CloseFrameError::Code(code.0));
             }
             if reason.len() > MAX_REASON_LEN {
-                return Err(ProtocolError::ControlFrameTooLong);
+                return Err(CloseFrameError::TooLong);
             }
-            let reason = utf8::validate(reason).map_err(|_| ProtocolError::InvalidCloseReason)?;
+            let reason = utf8::validate(reason).map_err(|_| CloseFrameError::Reason)?;
             Ok(Some((code, reason)))
         }
     }
 }
 
-/// Checks a close code and reason the application wants to send.
-pub(crate) fn check_local_close(code: CloseCode, reason: &str) -> Result<(), LocalError> {
+/// Checks a close code and reason the application wants to send, and gives
+/// the payload to send. [`CloseCode::NO_STATUS`] (1005) with no reason means
+/// a close frame without a code, as the browser's `close()` with no
+/// arguments sends (the peer reports 1005).
+pub(crate) fn check_local_close(code: CloseCode, reason: &str) -> Result<ClosePayload<'_>, LocalError> {
+    if code == CloseCode::NO_STATUS {
+        return match reason {
+            "" => Ok(None),
+            _ => Err(LocalError::ReasonWithoutCode),
+        };
+    }
     if !code.is_sendable() {
         return Err(LocalError::InvalidCloseCode(code.0));
     }
     if reason.len() > MAX_REASON_LEN {
         return Err(LocalError::CloseReasonTooLong(reason.len()));
     }
-    Ok(())
+    Ok(Some((code, reason)))
 }
 
 /// Writes a close payload: the code big-endian, then the reason. The caller
@@ -232,6 +261,7 @@ pub fn truncate_reason(reason: &str) -> &str {
 
 /// How a connection ended, as the browser's `CloseEvent` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CloseEvent {
     /// The code of the close frame received; 1005 when it had none, 1006 when
     /// none was received (EOF, failure, timeout, terminate).
@@ -240,6 +270,13 @@ pub struct CloseEvent {
     pub reason: String,
     /// Whether the closing handshake completed: both close frames were exchanged.
     pub was_clean: bool,
+}
+
+impl CloseEvent {
+    /// A close event with these fields.
+    pub fn new(code: impl Into<CloseCode>, reason: impl Into<String>, was_clean: bool) -> Self {
+        CloseEvent { code: code.into(), reason: reason.into(), was_clean }
+    }
 }
 
 #[cfg(test)]
@@ -272,18 +309,20 @@ mod tests {
     #[test]
     fn parse_payloads() {
         assert_eq!(parse_close_payload(&[]), Ok(None));
-        assert_eq!(parse_close_payload(&[3]), Err(ProtocolError::ClosePayloadTooShort));
+        assert_eq!(parse_close_payload(&[3]), Err(CloseFrameError::TooShort));
         assert_eq!(parse_close_payload(&[3, 0xe8]), Ok(Some((CloseCode::NORMAL, ""))));
-        assert_eq!(parse_close_payload(&[3, 0xed]), Err(ProtocolError::InvalidCloseCode(1005)));
+        assert_eq!(parse_close_payload(&[3, 0xed]), Err(CloseFrameError::Code(1005)));
         assert_eq!(parse_close_payload(&[0x0f, 0xa0, b'o', b'k']), Ok(Some((CloseCode(4000), "ok"))));
-        assert_eq!(parse_close_payload(&[3, 0xe8, 0xff]), Err(ProtocolError::InvalidCloseReason));
+        assert_eq!(parse_close_payload(&[3, 0xe8, 0xff]), Err(CloseFrameError::Reason));
     }
 
     #[test]
     fn local_close_checks() {
         assert_eq!(check_local_close(CloseCode(1006), ""), Err(LocalError::InvalidCloseCode(1006)));
         assert_eq!(check_local_close(CloseCode(1000), &"a".repeat(124)), Err(LocalError::CloseReasonTooLong(124)));
-        assert_eq!(check_local_close(CloseCode(4999), &"a".repeat(123)), Ok(()));
+        assert!(check_local_close(CloseCode(4999), &"a".repeat(123)).is_ok());
+        assert_eq!(check_local_close(CloseCode::NO_STATUS, ""), Ok(None));
+        assert_eq!(check_local_close(CloseCode::NO_STATUS, "x"), Err(LocalError::ReasonWithoutCode));
     }
 
     #[test]

@@ -1,4 +1,8 @@
 //! Settings of a connection, every one with a default a server can live with.
+//!
+//! Every value is safe, `usize::MAX` and zero included: limits bound what the
+//! engine holds, but it only ever allocates for bytes that arrived, so a large
+//! limit costs nothing until a peer sends that much.
 
 use core::time::Duration;
 
@@ -21,45 +25,58 @@ pub enum ReceiveMode {
 
 /// Settings of a [`Connection`](crate::Connection).
 ///
+/// Set fields on [`Config::default()`], or chain the setters of the same names:
+///
 /// ```
 /// use std::time::Duration;
-/// let config = rfc6455::Config {
-///     keepalive_interval: Some(Duration::from_secs(30)),
-///     idle_timeout: Some(Duration::from_secs(75)),
-///     ..rfc6455::Config::default()
-/// };
-/// # let _ = config;
+/// let config = rfc6455::Config::default()
+///     .keepalive_interval(Some(Duration::from_secs(30)))
+///     .idle_timeout(Some(Duration::from_secs(75)));
+/// assert_eq!(config.max_message_size, 16 << 20);
 /// ```
+///
+/// The optional durations ([`handshake_timeout`](Self::handshake_timeout),
+/// [`keepalive_interval`](Self::keepalive_interval),
+/// [`idle_timeout`](Self::idle_timeout)) treat zero as `None`: off.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The largest message accepted in [`ReceiveMode::Messages`]; a frame
     /// header that would take a message past it fails the connection with 1009
-    /// before its payload is buffered. Default 16 MiB.
+    /// before its payload is buffered. The buffer grows with the bytes that
+    /// arrive, never by what a header announces. Default 16 MiB.
     pub max_message_size: usize,
     /// Whole messages or streaming chunks. Default [`ReceiveMode::Messages`].
     pub receive: ReceiveMode,
-    /// Whether the engine answers pings with pongs itself. Default true.
+    /// Whether the engine answers pings with pongs itself. When several pings
+    /// arrive before the transmit queue is drained, only the latest is
+    /// answered (RFC 6455 §5.5.3). Default true.
     pub auto_pong: bool,
     /// How long to wait for the peer's close frame after sending ours, and (as
     /// a client) for the server to close TCP after the closing handshake.
     /// Default 5 s.
     pub close_timeout: Duration,
     /// How long the opening handshake may take from the connection's creation;
-    /// `None` waits forever. Default 10 s.
+    /// `None` (or zero) waits forever. Default 10 s.
     pub handshake_timeout: Option<Duration>,
-    /// Send a ping when nothing has been received for this long; zero is the
-    /// same as `None`. Default `None`.
+    /// Send a ping when nothing has been received for this long; `None` (or
+    /// zero) sends none. Default `None`.
     pub keepalive_interval: Option<Duration>,
-    /// Fail the connection (1006) when nothing has been received for this long.
-    /// With [`Config::keepalive_interval`] shorter, the pongs keep a live peer
-    /// in. Default `None`.
+    /// Fail the connection (1006) when nothing has been received for this long;
+    /// `None` (or zero) waits forever. With [`Config::keepalive_interval`]
+    /// shorter, the pongs keep a live peer in. Default `None`.
     pub idle_timeout: Option<Duration>,
-    /// The largest HTTP header block of the handshake, and the most bytes a
-    /// server buffers after a request before the application answers it (431).
-    /// Default 16 KiB.
+    /// The largest HTTP header block of the handshake (431 on a server), and
+    /// the most bytes a server buffers after a request before the application
+    /// answers it (400). Default 16 KiB.
     pub max_handshake_bytes: usize,
     /// The most headers in a handshake message (431). Default 64.
     pub max_headers: usize,
+    /// The most bytes of input the engine keeps unread behind an event the
+    /// application has not taken yet: [`handle_bytes`](crate::Connection::handle_bytes)
+    /// takes no more than this until [`poll_event`](crate::Connection::poll_event)
+    /// is called. Default 64 KiB; at least one byte is always taken.
+    pub max_unread_input: usize,
     /// Where client mask keys and the handshake nonce come from. Default the OS.
     pub random: Random,
 }
@@ -76,7 +93,42 @@ impl Default for Config {
             idle_timeout: None,
             max_handshake_bytes: 16 << 10,
             max_headers: 64,
+            max_unread_input: 64 << 10,
             random: Random::Os,
         }
     }
+}
+
+macro_rules! setters {
+    ($( $field:ident: $ty:ty; )*) => {
+        impl Config {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                #[must_use]
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    max_message_size: usize;
+    receive: ReceiveMode;
+    auto_pong: bool;
+    close_timeout: Duration;
+    handshake_timeout: Option<Duration>;
+    keepalive_interval: Option<Duration>;
+    idle_timeout: Option<Duration>;
+    max_handshake_bytes: usize;
+    max_headers: usize;
+    max_unread_input: usize;
+    random: Random;
+}
+
+/// An optional duration as the engine uses it: zero is off.
+pub(crate) fn optional(d: Option<Duration>) -> Option<Duration> {
+    d.filter(|d| !d.is_zero())
 }

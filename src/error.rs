@@ -1,19 +1,30 @@
 //! Errors, by who is at fault.
 //!
-//! - [`LocalError`]: the application asked for something it may not do now
-//!   (send after close, an unsendable close code). The call returns it and
-//!   changes nothing.
+//! - [`LocalError`](crate::LocalError): the application asked for something it
+//!   may not do now (send after close, an unsendable close code). The call
+//!   returns it and changes nothing.
 //! - [`ProtocolError`]: the peer broke RFC 6455. The engine queues a close
 //!   frame with [`ProtocolError::close_code`] and reports it once, as
 //!   [`Event::Error`](crate::Event::Error) before the close event.
 //! - [`HandshakeError`]: the opening handshake failed, on either side.
 //! - [`Error`]: why a connection ended abnormally; carried by `Event::Error`.
+//!
+//! Each receiving layer has its own error type ([`FrameError`] for the frame
+//! decoder, and crate-private ones for the extension stage, the message
+//! assembler and close payloads); each converts into [`ProtocolError`], whose
+//! [`close_code`](ProtocolError::close_code) is the one table from a
+//! violation to the close code sent for it.
 
-use alloc::string::String;
 use core::fmt;
 
-use crate::close::CloseCode;
+use crate::close::{CloseCode, CloseFrameError};
+use crate::extension::ExtensionError;
+use crate::frame::FrameError;
 use crate::handshake::Headers;
+use crate::message::MessageError;
+
+/// Until the handshake layer imports it from its own module.
+pub(crate) use crate::local_error::LocalError;
 
 /// Why a connection ended without a completed closing handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +45,9 @@ pub enum Error {
     IdleTimeout,
     /// The opening handshake did not finish within the handshake timeout.
     HandshakeTimeout,
+    /// The application closed the connection while CONNECTING: the attempt
+    /// is abandoned, as the browser's `close()` then fires `error`.
+    ClosedBeforeOpen,
 }
 
 impl fmt::Display for Error {
@@ -46,6 +60,7 @@ impl fmt::Display for Error {
             Error::CloseTimeout => f.write_str("the peer did not answer the close frame in time"),
             Error::IdleTimeout => f.write_str("nothing received within the idle timeout"),
             Error::HandshakeTimeout => f.write_str("the opening handshake did not finish in time"),
+            Error::ClosedBeforeOpen => f.write_str("closed before the connection was established"),
         }
     }
 }
@@ -89,13 +104,68 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    /// The close code sent to the peer for this violation.
+    /// The close code sent to the peer for this violation: the one table
+    /// from violation to code (RFC 6455 §7.4.1).
     pub fn close_code(self) -> CloseCode {
+        use ProtocolError::*;
         match self {
-            ProtocolError::InvalidUtf8 | ProtocolError::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
-            ProtocolError::MessageTooBig => CloseCode::MESSAGE_TOO_BIG,
-            _ => CloseCode::PROTOCOL_ERROR,
+            ReservedOpcode(_) | ReservedBits | UnmaskedFrame | MaskedFrame | BadLength | ControlFrameTooLong => {
+                CloseCode::PROTOCOL_ERROR
+            }
+            FragmentedControlFrame | UnexpectedContinuation | ExpectedContinuation => CloseCode::PROTOCOL_ERROR,
+            ClosePayloadTooShort | InvalidCloseCode(_) => CloseCode::PROTOCOL_ERROR,
+            InvalidUtf8 | InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            MessageTooBig => CloseCode::MESSAGE_TOO_BIG,
         }
+    }
+}
+
+impl From<FrameError> for ProtocolError {
+    fn from(e: FrameError) -> Self {
+        match e {
+            FrameError::ReservedOpcode(op) => ProtocolError::ReservedOpcode(op),
+            FrameError::BadLength => ProtocolError::BadLength,
+            FrameError::ControlFrameTooLong => ProtocolError::ControlFrameTooLong,
+            FrameError::FragmentedControlFrame => ProtocolError::FragmentedControlFrame,
+            FrameError::UnmaskedFrame => ProtocolError::UnmaskedFrame,
+            FrameError::MaskedFrame => ProtocolError::MaskedFrame,
+        }
+    }
+}
+
+impl From<ExtensionError> for ProtocolError {
+    fn from(e: ExtensionError) -> Self {
+        match e {
+            ExtensionError::ReservedBits => ProtocolError::ReservedBits,
+        }
+    }
+}
+
+impl From<MessageError> for ProtocolError {
+    fn from(e: MessageError) -> Self {
+        match e {
+            MessageError::UnexpectedContinuation => ProtocolError::UnexpectedContinuation,
+            MessageError::ExpectedContinuation => ProtocolError::ExpectedContinuation,
+            MessageError::InvalidUtf8 => ProtocolError::InvalidUtf8,
+            MessageError::TooBig => ProtocolError::MessageTooBig,
+        }
+    }
+}
+
+impl From<CloseFrameError> for ProtocolError {
+    fn from(e: CloseFrameError) -> Self {
+        match e {
+            CloseFrameError::TooShort => ProtocolError::ClosePayloadTooShort,
+            CloseFrameError::TooLong => ProtocolError::ControlFrameTooLong,
+            CloseFrameError::Code(code) => ProtocolError::InvalidCloseCode(code),
+            CloseFrameError::Reason => ProtocolError::InvalidCloseReason,
+        }
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Error::Protocol(e)
     }
 }
 
@@ -207,61 +277,3 @@ impl fmt::Display for HandshakeError {
 
 impl core::error::Error for HandshakeError {}
 
-/// A call the application may not make now. The connection is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LocalError {
-    /// The opening handshake has not completed.
-    NotOpen,
-    /// A close frame has been sent or received: no more data may be sent.
-    Closing,
-    /// The connection is closed.
-    Closed,
-    /// The close code may not be sent (0–999, 1004–1006, 1015, 1016–2999, 5000+).
-    InvalidCloseCode(u16),
-    /// The close reason is longer than 123 bytes (see [`truncate_reason`](crate::truncate_reason)).
-    CloseReasonTooLong(usize),
-    /// A ping or pong payload longer than 125 bytes.
-    ControlPayloadTooLong(usize),
-    /// `send_text`/`send_binary` while a fragmented message is unfinished, or a
-    /// fragment of the other kind.
-    MessageInProgress,
-    /// The call is for the other role (a server call on a client).
-    WrongRole,
-    /// There is no pending request to accept or reject.
-    NoRequest,
-    /// The request is plain HTTP, not a WebSocket upgrade; it can only be rejected
-    /// (answered with a normal HTTP response).
-    NotUpgrade,
-    /// The subprotocol was not offered by the client.
-    ProtocolNotOffered,
-    /// The URL cannot be used: not `ws://` or `wss://`, no host, a fragment, a bad port.
-    InvalidUrl(&'static str),
-    /// A header name or value that cannot be sent, or one the handshake sets itself.
-    InvalidHeader(String),
-    /// A rejection's status outside 200–599, or a body with 204 or 304.
-    InvalidStatus(u16),
-}
-
-impl fmt::Display for LocalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LocalError::NotOpen => f.write_str("the connection is not open yet"),
-            LocalError::Closing => f.write_str("the connection is closing; no more data may be sent"),
-            LocalError::Closed => f.write_str("the connection is closed"),
-            LocalError::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
-            LocalError::CloseReasonTooLong(n) => write!(f, "close reason of {n} bytes is over 123"),
-            LocalError::ControlPayloadTooLong(n) => write!(f, "control payload of {n} bytes is over 125"),
-            LocalError::MessageInProgress => f.write_str("a fragmented message is in progress"),
-            LocalError::WrongRole => f.write_str("not available in this role"),
-            LocalError::NoRequest => f.write_str("no handshake request is waiting for an answer"),
-            LocalError::NotUpgrade => f.write_str("the request is not a WebSocket upgrade"),
-            LocalError::ProtocolNotOffered => f.write_str("the client did not offer that subprotocol"),
-            LocalError::InvalidUrl(why) => write!(f, "invalid URL: {why}"),
-            LocalError::InvalidHeader(name) => write!(f, "invalid or reserved header: {name}"),
-            LocalError::InvalidStatus(s) => write!(f, "invalid status {s}"),
-        }
-    }
-}
-
-impl core::error::Error for LocalError {}

@@ -17,14 +17,16 @@
 //! let request = ClientRequest::new("ws://127.0.0.1:9001/chat").unwrap();
 //! let mut client = Connection::client(t, &request, Config::default()).unwrap();
 //! let mut server = Connection::server(t, Config::default());
-//! // Wire them together in memory: what one transmits, the other reads.
-//! server.handle_bytes(t, &client.poll_transmit().unwrap());
+//! // Wire them together in memory: what one transmits, the other reads
+//! // (`handle_bytes` says how much it took: here, everything).
+//! let request_bytes = client.poll_transmit().unwrap();
+//! assert_eq!(server.handle_bytes(t, &request_bytes), request_bytes.len());
 //! assert!(matches!(server.poll_event(), Some(Event::Request(r)) if r.is_upgrade()));
-//! server.accept(t, None, &[]).unwrap();
-//! client.handle_bytes(t, &server.poll_transmit().unwrap());
+//! server.accept(t, rfc6455::Accept::new()).unwrap();
+//! let _ = client.handle_bytes(t, &server.poll_transmit().unwrap());
 //! assert!(matches!(client.poll_event(), Some(Event::Open(_))));
 //! client.send_text("hello").unwrap();
-//! server.handle_bytes(t, &client.poll_transmit().unwrap());
+//! let _ = server.handle_bytes(t, &client.poll_transmit().unwrap());
 //! assert!(matches!(server.poll_event(), Some(Event::Open(_))));
 //! assert_eq!(server.poll_event(), Some(Event::Text("hello".into())));
 //! ```
@@ -51,6 +53,8 @@ mod error;
 #[forbid(unsafe_code)]
 mod event;
 #[forbid(unsafe_code)]
+mod extension;
+#[forbid(unsafe_code)]
 pub mod frame;
 #[doc(hidden)]
 #[forbid(unsafe_code)]
@@ -58,29 +62,36 @@ pub mod fuzzing;
 #[forbid(unsafe_code)]
 mod handshake;
 #[forbid(unsafe_code)]
+mod local_error;
+#[forbid(unsafe_code)]
 mod mask;
+#[forbid(unsafe_code)]
+mod message;
 #[forbid(unsafe_code)]
 mod payload;
 #[forbid(unsafe_code)]
 mod random;
+#[forbid(unsafe_code)]
+mod role;
 mod simd;
 #[forbid(unsafe_code)]
 mod state;
 #[forbid(unsafe_code)]
 mod utf8;
 
-pub use close::{CloseCode, CloseCodeClass, CloseEvent, MAX_REASON_LEN, REGISTRY, Registered, truncate_reason};
+pub use close::{CloseCode, CloseCodeClass, CloseEvent, MAX_REASON_LEN, Registered, truncate_reason};
 pub use config::{Config, ReceiveMode};
-pub use connection::send::Data;
-pub use connection::{Connection, Role};
-pub use error::{Error, HandshakeError, LocalError, ProtocolError};
+pub use connection::{Connection, Fragment};
+pub use error::{Error, HandshakeError, ProtocolError};
 pub use event::{Event, MessageKind};
-pub use handshake::{ClientRequest, Headers, Opened, Request, accept_key};
-pub use mask::{apply_mask, apply_mask_scalar};
+pub use frame::FrameError;
+pub use handshake::{Accept, ClientRequest, Headers, Opened, Request, accept_key};
+pub use local_error::LocalError;
 pub use payload::{Payload, Text};
 pub use random::{FillFn, Random};
+pub use role::Role;
 pub use state::ReadyState;
-pub use utf8::{Utf8Error, Utf8Validator};
+pub use utf8::Utf8Error;
 
 /// The README's code, compiled as a doctest so it cannot rot.
 #[cfg(doctest)]

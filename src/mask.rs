@@ -16,13 +16,15 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     mask_words(buf, key)
 }
 
-/// [`apply_mask`] without SIMD: the fallback, and the reference in tests.
+/// [`apply_mask`] without SIMD: the fallback, and the reference in tests and
+/// benches. Not a stable API.
+#[doc(hidden)]
 pub fn apply_mask_scalar(buf: &mut [u8], key: [u8; 4], offset: usize) {
     mask_words(buf, rotate(key, offset));
 }
 
 /// The key as seen from `offset` bytes into the payload.
-fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
+pub(crate) fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
     let s = offset % 4;
     [key[s], key[(s + 1) % 4], key[(s + 2) % 4], key[(s + 3) % 4]]
 }

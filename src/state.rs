@@ -1,9 +1,18 @@
-//! Every state change of a connection, in one table (RFC 6455 §4, §7).
+//! Every state change of a connection, and what each state allows, as data
+//! (RFC 6455 §4, §5.5, §7).
 //!
-//! `docs/state-machine.md` draws the same table. The connection calls
-//! [`next`] for each input and does nothing else to change its phase.
+//! Two tables live here and nowhere else:
+//!
+//! - [`next`]: for each phase and input, the next phase, how the change ends
+//!   the connection, and whether it reports an error;
+//! - [`Phase::allows`]: for each phase, whether input is read, whether data
+//!   and control frames may be sent, and which timers run.
+//!
+//! `docs/state-machine.md` draws the same tables. The connection calls
+//! [`next`] for each input and changes its phase nowhere else; it consults
+//! [`Phase::allows`] instead of matching on phases itself.
 
-use crate::Role;
+use crate::role::Role;
 
 /// Where a connection is. Finer than [`ReadyState`]: CLOSING is split by
 /// whether we still wait for the peer's close frame or (a client) for the
@@ -39,8 +48,7 @@ pub(crate) enum Input {
     /// The connection failed: a protocol violation, a failed handshake, an
     /// idle or handshake timeout.
     Fail,
-    /// The application ended the connection at once (`terminate`, `reject`,
-    /// `close` while connecting).
+    /// The application ended the connection at once (`terminate`, `reject`).
     Terminate,
 }
 
@@ -55,23 +63,106 @@ pub(crate) enum Ending {
     Abnormal,
 }
 
+/// One row of the transition table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Transition {
+    pub(crate) to: Phase,
+    pub(crate) ending: Ending,
+    /// Whether the change reports why, as `Event::Error` before the close
+    /// event: a failure the application did not ask for.
+    pub(crate) reports_error: bool,
+}
+
 /// The transition table. `None`: the input changes nothing in this phase.
-pub(crate) fn next(role: Role, phase: Phase, input: Input) -> Option<(Phase, Ending)> {
+pub(crate) fn next(role: Role, phase: Phase, input: Input) -> Option<Transition> {
     use Input::*;
     use Phase::*;
-    let after_handshake = match role {
-        Role::Server => (Closed, Ending::Clean),
-        Role::Client => (AwaitingEof, Ending::None),
-    };
-    Some(match (phase, input) {
-        (Connecting, HandshakeDone) => (Open, Ending::None),
-        (Open, LocalClose) => (CloseSent, Ending::None),
-        (Open | CloseSent, PeerClose) => after_handshake,
-        (AwaitingEof, Eof | CloseTimeout | Fail | Terminate) => (Closed, Ending::Clean),
-        (Connecting | Open | CloseSent, Eof | Fail | Terminate) => (Closed, Ending::Abnormal),
-        (CloseSent, CloseTimeout) => (Closed, Ending::Abnormal),
-        _ => return None,
-    })
+    let row = |to, ending, reports_error| Some(Transition { to, ending, reports_error });
+    match (phase, input) {
+        (Connecting, HandshakeDone) => row(Open, Ending::None, false),
+        // The browser's close() while CONNECTING: `error`, then `close` (1006).
+        (Connecting, LocalClose) => row(Closed, Ending::Abnormal, true),
+        (Open, LocalClose) => row(CloseSent, Ending::None, false),
+        (Open | CloseSent, PeerClose) => match role {
+            Role::Server => row(Closed, Ending::Clean, false),
+            Role::Client => row(AwaitingEof, Ending::None, false),
+        },
+        (AwaitingEof, Eof | CloseTimeout | Fail | Terminate) => row(Closed, Ending::Clean, false),
+        (Connecting | Open | CloseSent, Eof | Fail) => row(Closed, Ending::Abnormal, true),
+        (CloseSent, CloseTimeout) => row(Closed, Ending::Abnormal, true),
+        (Connecting | Open | CloseSent, Terminate) => row(Closed, Ending::Abnormal, false),
+        _ => None,
+    }
+}
+
+/// The connection's timers, one slot each in its timer table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// The opening handshake must finish by then (`Config::handshake_timeout`).
+    Handshake,
+    /// The peer's close frame, or (a client) the server's EOF, must come by
+    /// then (`Config::close_timeout`).
+    Close,
+    /// A keepalive ping is due (`Config::keepalive_interval`).
+    Keepalive,
+    /// Nothing received for too long (`Config::idle_timeout`).
+    Idle,
+}
+
+impl Timer {
+    /// Every timer, in the order of the table.
+    pub(crate) const ALL: [Timer; 4] = [Timer::Handshake, Timer::Close, Timer::Keepalive, Timer::Idle];
+}
+
+/// What the engine reads in a phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// HTTP bytes of the opening handshake.
+    Handshake,
+    /// Frames.
+    Frames,
+    /// Nothing: input is ignored.
+    Nothing,
+}
+
+/// What a phase allows and arms: the second table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Allows {
+    pub(crate) reads: Reads,
+    /// Data messages and pings may be sent (RFC 6455 §5.5.1: none after our close frame).
+    pub(crate) send_data: bool,
+    /// A ping is answered (RFC 6455 §5.5.2: unless the peer's close frame arrived).
+    pub(crate) answer_ping: bool,
+    /// A close frame may be sent: ours has not gone out.
+    pub(crate) send_close: bool,
+    /// The timers that run; the others are stopped on entry.
+    pub(crate) timers: &'static [Timer],
+}
+
+impl Phase {
+    /// The table of what each phase allows.
+    pub(crate) const fn allows(self) -> Allows {
+        const fn row(reads: Reads, data: bool, pong: bool, close: bool, timers: &'static [Timer]) -> Allows {
+            Allows { reads, send_data: data, answer_ping: pong, send_close: close, timers }
+        }
+        match self {
+            Phase::Connecting => row(Reads::Handshake, false, false, false, &[Timer::Handshake]),
+            Phase::Open => row(Reads::Frames, true, true, true, &[Timer::Keepalive, Timer::Idle]),
+            Phase::CloseSent => row(Reads::Frames, false, true, false, &[Timer::Close]),
+            Phase::AwaitingEof => row(Reads::Nothing, false, false, false, &[Timer::Close]),
+            Phase::Closed => row(Reads::Nothing, false, false, false, &[]),
+        }
+    }
+
+    /// The timer armed when the phase is entered, if any (the keepalive and
+    /// idle timers are armed by input instead).
+    pub(crate) const fn entry_timer(self) -> Option<Timer> {
+        match self {
+            Phase::Connecting => Some(Timer::Handshake),
+            Phase::CloseSent | Phase::AwaitingEof => Some(Timer::Close),
+            Phase::Open | Phase::Closed => None,
+        }
+    }
 }
 
 /// The browser's `readyState`.
@@ -126,10 +217,11 @@ mod tests {
         for role in [Role::Client, Role::Server] {
             for phase in PHASES {
                 for input in INPUTS {
-                    if let Some((to, ending)) = next(role, phase, input) {
+                    if let Some(t) = next(role, phase, input) {
                         assert_ne!(phase, Phase::Closed);
-                        assert!(ReadyState::from(to).as_u8() >= ReadyState::from(phase).as_u8());
-                        assert_eq!(ending != Ending::None, to == Phase::Closed, "{phase:?} {input:?}");
+                        assert!(ReadyState::from(t.to).as_u8() >= ReadyState::from(phase).as_u8());
+                        assert_eq!(t.ending != Ending::None, t.to == Phase::Closed, "{phase:?} {input:?}");
+                        assert!(!t.reports_error || t.ending == Ending::Abnormal, "{phase:?} {input:?}");
                     }
                 }
             }
@@ -138,9 +230,25 @@ mod tests {
 
     #[test]
     fn only_clients_wait_for_eof() {
-        assert_eq!(next(Role::Server, Phase::Open, Input::PeerClose), Some((Phase::Closed, Ending::Clean)));
-        assert_eq!(next(Role::Client, Phase::CloseSent, Input::PeerClose), Some((Phase::AwaitingEof, Ending::None)));
-        assert_eq!(next(Role::Client, Phase::AwaitingEof, Input::Eof), Some((Phase::Closed, Ending::Clean)));
-        assert_eq!(next(Role::Client, Phase::CloseSent, Input::CloseTimeout), Some((Phase::Closed, Ending::Abnormal)));
+        let t = |role, phase, input| next(role, phase, input).map(|t| (t.to, t.ending));
+        assert_eq!(t(Role::Server, Phase::Open, Input::PeerClose), Some((Phase::Closed, Ending::Clean)));
+        assert_eq!(t(Role::Client, Phase::CloseSent, Input::PeerClose), Some((Phase::AwaitingEof, Ending::None)));
+        assert_eq!(t(Role::Client, Phase::AwaitingEof, Input::Eof), Some((Phase::Closed, Ending::Clean)));
+        assert_eq!(t(Role::Client, Phase::CloseSent, Input::CloseTimeout), Some((Phase::Closed, Ending::Abnormal)));
+    }
+
+    #[test]
+    fn what_phases_allow() {
+        // RFC 6455 §5.5.2: a ping is answered after our close frame, not after the peer's.
+        assert!(Phase::CloseSent.allows().answer_ping && !Phase::CloseSent.allows().send_data);
+        assert!(!Phase::AwaitingEof.allows().answer_ping);
+        for phase in PHASES {
+            let a = phase.allows();
+            assert!(!a.send_data || a.answer_ping);
+            if let Some(timer) = phase.entry_timer() {
+                assert!(a.timers.contains(&timer), "{phase:?}");
+            }
+        }
+        assert!(Phase::Closed.allows().timers.is_empty());
     }
 }

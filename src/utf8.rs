@@ -14,7 +14,7 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
 
 /// Validates text fed in pieces, failing fast.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Utf8Validator {
+pub(crate) struct Utf8Validator {
     /// The bytes of a code point begun but not finished by the last piece.
     // INVARIANT: partial[..len] is a proper prefix of some valid UTF-8 sequence.
     partial: [u8; 4],
@@ -34,13 +34,13 @@ fn sequence_len(lead: u8) -> usize {
 
 impl Utf8Validator {
     /// A validator at the start of a text.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Feeds the next piece. `Err` means the text so far can never be valid,
     /// whatever follows; after an error the validator's state is unspecified.
-    pub fn feed(&mut self, mut piece: &[u8]) -> Result<(), Utf8Error> {
+    pub(crate) fn feed(&mut self, mut piece: &[u8]) -> Result<(), Utf8Error> {
         if self.len > 0 {
             let len = usize::from(self.len);
             let need = sequence_len(self.partial[0]) - len;
@@ -71,13 +71,13 @@ impl Utf8Validator {
     }
 
     /// How many bytes at the end of what was fed belong to a code point not yet finished.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         usize::from(self.len)
     }
 
     /// Whether the text fed so far ends on a character boundary, as a whole
     /// text must.
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.len == 0
     }
 }

@@ -2,7 +2,8 @@
 
 mod queue;
 mod recv;
-pub(crate) mod send;
+mod send;
+mod timers;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -12,23 +13,20 @@ use core::time::Duration;
 use bytes::Bytes;
 
 use crate::close::{CloseCode, CloseEvent};
-use crate::config::Config;
-use crate::error::{Error, HandshakeError, LocalError};
-use crate::event::Event;
-use crate::handshake::{self, ClientHandshake, ClientRequest, Opened, Request, ServerHandshake};
-use crate::state::{self, Ending, Input, Phase, ReadyState};
+use crate::config::{self, Config};
+use crate::error::{Error, HandshakeError};
+use crate::event::{Event, MessageKind};
+use crate::handshake::{self, Accept, ClientHandshake, ClientRequest, Opened, Request, ServerHandshake};
+use crate::local_error::LocalError;
+use crate::payload::Payload;
+use crate::role::Role;
+use crate::state::{self, Ending, Input, Phase, ReadyState, Reads, Timer};
+
+pub use send::Fragment;
 
 use queue::{EventQueue, Outbox};
-pub(crate) use recv::Receiver;
-
-/// Which end of the connection this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Masks what it sends; expects unmasked frames.
-    Client,
-    /// Never masks; expects masked frames.
-    Server,
-}
+use recv::Receiver;
+use timers::Timers;
 
 /// The opening handshake while CONNECTING.
 #[derive(Debug)]
@@ -44,15 +42,29 @@ enum Handshake {
 ///
 /// It does no I/O and reads no clock. The driving contract:
 ///
-/// 1. Give it what you read: [`handle_bytes`](Self::handle_bytes),
+/// 1. Give it what you read: [`handle_bytes`](Self::handle_bytes) (it returns
+///    how many bytes it took; hand it the rest after step 2),
 ///    [`handle_eof`](Self::handle_eof), [`handle_transport_error`](Self::handle_transport_error),
 ///    and [`handle_timeout`](Self::handle_timeout) when the time from
 ///    [`poll_timeout`](Self::poll_timeout) has come.
 /// 2. After every input and every command, drain the outputs:
-///    [`poll_event`](Self::poll_event) until `None`, [`poll_transmit`](Self::poll_transmit)
-///    until `None` (write those bytes in order), then re-read [`poll_timeout`](Self::poll_timeout).
+///    [`poll_event`](Self::poll_event) until `None`, then
+///    [`poll_transmit_into`](Self::poll_transmit_into) (or
+///    [`poll_transmit`](Self::poll_transmit)) until nothing is left (write those
+///    bytes in order), then re-read [`poll_timeout`](Self::poll_timeout).
 /// 3. Once [`should_close_transport`](Self::should_close_transport) is true and
 ///    the transmits are written, close the socket.
+///
+/// **Who owns what.** Input slices are borrowed for the call only: what the
+/// engine keeps of them it copies. Events and the [`Bytes`] from
+/// `poll_transmit` are the caller's. The engine holds, at most: a partial
+/// frame header (13 bytes), a control frame's payload (125), the message being
+/// assembled ([`Config::max_message_size`]), input behind an event not yet
+/// taken ([`Config::max_unread_input`]), handshake bytes
+/// ([`Config::max_handshake_bytes`]), a few queued events, and what the
+/// application asked to send. Pongs it owes are bounded too: up to 16 wait
+/// for the transmit queue to drain, and past that only the latest ping is
+/// answered (RFC 6455 §5.5.3). An idle connection holds no heap.
 ///
 /// Time is a [`Duration`] since any fixed origin the caller picks (for
 /// instance `start.elapsed()` of one `std::time::Instant`), the same for every
@@ -68,44 +80,41 @@ pub struct Connection {
     rx: Receiver,
     /// Encoded bytes not yet taken by `poll_transmit`.
     out: Outbox,
+    /// Pongs written into `out` since it was last empty.
+    pongs_queued: u8,
+    /// The pong owed to the latest ping once 16 wait already (RFC 6455
+    /// §5.5.3 allows answering only the most recent).
+    pong: Option<Payload>,
     /// The kind of the fragmented message being sent, if any.
-    sending: Option<crate::event::MessageKind>,
+    sending: Option<MessageKind>,
     events: EventQueue,
     protocol: Option<Box<str>>,
     /// The close frame received, once it has been: code (1005 if none) and reason.
     peer_close: Option<Box<(CloseCode, String)>>,
-    /// When the handshake, or the wait for a close frame or for EOF, times out.
-    deadline: Option<Duration>,
-    /// When the next keepalive ping is due.
-    ping_at: Option<Duration>,
-    /// When the idle timeout fires.
-    idle_at: Option<Duration>,
+    timers: Timers,
 }
+
+/// Pongs queued before only the latest ping is answered.
+const MAX_QUEUED_PONGS: u8 = 16;
 
 impl Connection {
     fn new(now: Duration, role: Role, phase: Phase, config: Config, handshake: Option<Handshake>) -> Self {
-        let deadline = match phase {
-            Phase::Connecting => config.handshake_timeout.map(|t| now.saturating_add(t)),
-            _ => None,
-        };
         let mut conn = Connection {
             role,
             phase,
             handshake: handshake.map(Box::new),
-            rx: Receiver::default(),
+            rx: Receiver::new(role, &config),
             out: Outbox::default(),
+            pongs_queued: 0,
+            pong: None,
             sending: None,
             events: EventQueue::default(),
             protocol: None,
             peer_close: None,
-            deadline,
-            ping_at: None,
-            idle_at: None,
+            timers: Timers::default(),
             config,
         };
-        if phase == Phase::Open {
-            conn.arm_keepalive(now);
-        }
+        conn.enter(now, phase);
         conn
     }
 
@@ -166,7 +175,8 @@ impl Connection {
     /// [`poll_transmit`](Self::poll_transmit): frames with their headers, and
     /// handshake bytes. (The browser's `bufferedAmount` counts payload only.)
     pub fn buffered_amount(&self) -> usize {
-        self.out.len()
+        let pong = self.pong.as_ref().map_or(0, |p| crate::frame::MAX_HEADER_LEN.min(6) + p.len());
+        self.out.len() + pong
     }
 
     /// Whether the caller should close the transport once it has written what
@@ -184,8 +194,8 @@ impl Connection {
 
     /// Bytes of peer input the engine holds: handshake buffers, early data
     /// behind a request, a partial frame header, a control payload, a message
-    /// being assembled, and the backlog. For the fuzzing harness, which checks
-    /// it against the limits in [`Config`]; not a stable API.
+    /// being assembled, and unread input. For the fuzzing harness, which
+    /// checks it against the limits in [`Config`]; not a stable API.
     #[doc(hidden)]
     pub fn buffered_input_len(&self) -> usize {
         let handshake = match self.handshake.as_deref() {
@@ -194,77 +204,98 @@ impl Connection {
             Some(Handshake::Pending(_, early)) => early.len(),
             None => 0,
         };
-        handshake + self.rx.buffered_len()
+        handshake + self.rx.held()
+    }
+
+    /// Heap the engine holds for peer input (allocated capacity, not length),
+    /// for the fuzzing harness and the memory tests; not a stable API.
+    #[doc(hidden)]
+    pub fn buffered_input_capacity(&self) -> usize {
+        let handshake = match self.handshake.as_deref() {
+            Some(Handshake::Client(client)) => client.buffered_len(),
+            Some(Handshake::Server(server)) => server.buffered_len(),
+            Some(Handshake::Pending(_, early)) => early.capacity(),
+            None => 0,
+        };
+        handshake + self.rx.capacity()
+    }
+
+    /// All heap the connection holds (input, queued events, queued bytes),
+    /// for the fuzzing harness and the memory tests; not a stable API.
+    #[doc(hidden)]
+    pub fn heap_held(&self) -> usize {
+        let handshake = if self.handshake.is_some() { core::mem::size_of::<Handshake>() } else { 0 };
+        handshake + self.buffered_input_capacity() + self.events.capacity() + self.out.capacity()
     }
 
     // ----- inputs -----
 
-    /// Bytes read from the transport. A partial handshake or frame waits for
-    /// more; a violation becomes events. Ignored once the peer's close frame
-    /// has arrived or the connection is closed.
-    pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) {
-        if data.is_empty() || matches!(self.phase, Phase::AwaitingEof | Phase::Closed) {
-            return;
+    /// Bytes read from the transport; returns how many it took.
+    ///
+    /// It takes everything unless events are waiting to be taken and the
+    /// unread input would pass [`Config::max_unread_input`]: then drain
+    /// [`poll_event`](Self::poll_event) and hand it the rest. A partial
+    /// handshake or frame waits for more; a violation becomes events. Once
+    /// the peer's close frame has arrived or the connection is closed, bytes
+    /// are taken and ignored.
+    #[must_use = "bytes it did not take must be handed in again after draining poll_event"]
+    pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
+        if data.is_empty() {
+            return 0;
         }
-        self.arm_keepalive(now);
-        match self.phase {
-            Phase::Connecting => self.handle_handshake_bytes(now, data),
-            _ => self.read_input(now, data),
+        match self.phase.allows().reads {
+            Reads::Nothing => data.len(),
+            Reads::Handshake => {
+                self.arm_on_input(now);
+                self.handle_handshake_bytes(now, data)
+            }
+            Reads::Frames => {
+                self.arm_on_input(now);
+                self.read_input(now, data)
+            }
         }
     }
 
     /// The transport reached EOF (the peer closed its side). Before the
-    /// closing handshake this is an abnormal closure (1006).
+    /// closing handshake this is an abnormal closure (1006). Input already
+    /// taken comes first: with unread input waiting, the EOF takes effect
+    /// once [`poll_event`](Self::poll_event) has read it.
     pub fn handle_eof(&mut self, now: Duration) {
-        self.flush_backlog();
-        let error = match self.phase {
-            Phase::Connecting => Error::Handshake(HandshakeError::UnexpectedEof),
-            _ => Error::UnexpectedEof,
-        };
-        self.lose_transport(now, error);
+        self.end_input(now, recv::End::Eof);
     }
 
     /// Reading or writing the transport failed. Before the closing handshake
-    /// this is an abnormal closure (1006).
-    ///
-    /// Bytes still queued for the transport are dropped: they cannot be written.
+    /// this is an abnormal closure (1006). Bytes still queued for the
+    /// transport are dropped: they cannot be written. Input already taken
+    /// comes first, as with [`handle_eof`](Self::handle_eof).
     pub fn handle_transport_error(&mut self, now: Duration) {
-        self.flush_backlog();
         self.out.clear();
-        self.lose_transport(now, Error::Transport);
-    }
-
-    /// The transport is gone: an error before the closing handshake finished,
-    /// a clean end after it.
-    fn lose_transport(&mut self, now: Duration, error: Error) {
-        let failed = matches!(self.phase, Phase::Connecting | Phase::Open | Phase::CloseSent);
-        self.transition(now, Input::Eof, failed.then_some(error));
+        self.pong = None;
+        self.end_input(now, recv::End::TransportError);
     }
 
     /// The time from [`poll_timeout`](Self::poll_timeout) has come (an early or
-    /// extra call does nothing).
+    /// extra call does nothing). Input already taken comes first: while some
+    /// waits unread, this does nothing until [`poll_event`](Self::poll_event)
+    /// has read it (the bytes came before the time that passed since).
     pub fn handle_timeout(&mut self, now: Duration) {
-        // Bytes already read come before the time that passed since.
-        self.flush_backlog();
-        if self.deadline.is_some_and(|d| d <= now) {
-            match self.phase {
-                Phase::Connecting => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
-                Phase::CloseSent => self.transition(now, Input::CloseTimeout, Some(Error::CloseTimeout)),
-                _ => self.transition(now, Input::CloseTimeout, None),
+        if self.rx.has_unread() {
+            return;
+        }
+        while let Some(timer) = self.timers.due(now) {
+            self.timers.set(timer, None);
+            match timer {
+                Timer::Handshake => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
+                Timer::Close => self.transition(now, Input::CloseTimeout, Some(Error::CloseTimeout)),
+                Timer::Idle => {
+                    self.write_close(Some((CloseCode::GOING_AWAY, "idle timeout")));
+                    self.transition(now, Input::Fail, Some(Error::IdleTimeout));
+                }
+                Timer::Keepalive => {
+                    self.write_frame(crate::frame::OpCode::Ping, true, b"");
+                    self.arm(now, Timer::Keepalive);
+                }
             }
-            return;
-        }
-        if self.phase != Phase::Open {
-            return;
-        }
-        if self.idle_at.is_some_and(|t| t <= now) {
-            self.write_close(Some((CloseCode::GOING_AWAY, "idle timeout")));
-            self.transition(now, Input::Fail, Some(Error::IdleTimeout));
-            return;
-        }
-        if self.ping_at.is_some_and(|t| t <= now) {
-            self.write_frame(crate::frame::OpCode::Ping, true, b"");
-            self.ping_at = self.keepalive_interval().map(|every| now.saturating_add(every));
         }
     }
 
@@ -272,21 +303,19 @@ impl Connection {
 
     /// The next event, oldest first.
     ///
-    /// Input is read one data message at a time: bytes behind a message are
-    /// read when its event has been taken and this is called again, so a
-    /// reply sent to a message goes out before a close or failure that later
-    /// bytes bring. Draining this after every input, as the contract says,
+    /// Input is read as events are taken: each call reads up to the next
+    /// event, so a reply sent to a message goes out before a close or failure
+    /// that later bytes bring, and input never runs far ahead of the
+    /// application. Draining this after every input, as the contract says,
     /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty() && self.has_backlog() {
-            if let Some(event) = self.small_from_backlog() {
-                return Some(event);
-            }
-            while self.events.is_empty() && self.has_backlog() {
-                self.resume_backlog();
-            }
+        if let Some(event) = self.events.pop_front() {
+            return Some(event);
         }
-        self.events.pop_front(self.has_backlog())
+        if !self.rx.has_unread() {
+            return None;
+        }
+        self.read_unread()
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.
@@ -294,44 +323,54 @@ impl Connection {
     /// Frames queued since the last call come as one buffer, which is handed
     /// over (the connection keeps no buffer between transmits, so an idle one
     /// holds no heap). A payload given to
-    /// [`send_binary_bytes`](Self::send_binary_bytes) comes as a transmit of
+    /// [`send_binary_bytes`](Self::send_binary_bytes) or
+    /// [`send_text_bytes`](Self::send_text_bytes) comes as a transmit of
     /// its own after its header: write consecutive transmits with one
     /// vectored write where the transport has it.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop()
+        self.flush_pong();
+        let bytes = self.out.pop();
+        self.note_drained();
+        bytes
+    }
+
+    /// Copies the next bytes to write into `buf` and returns how many; 0
+    /// when there are none. The bytes are in order, and a frame may be split
+    /// across calls: call again until it returns 0 (or less than `buf.len()`).
+    /// The engine keeps its small-frame buffer between calls, so this path
+    /// allocates nothing per frame; the caller owns `buf`.
+    pub fn poll_transmit_into(&mut self, buf: &mut [u8]) -> usize {
+        self.flush_pong();
+        let n = self.out.copy_into(buf);
+        self.note_drained();
+        n
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called, if at all.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        match self.phase {
-            Phase::Open => [self.ping_at, self.idle_at].into_iter().flatten().min(),
-            Phase::Closed => None,
-            _ => self.deadline,
-        }
+        self.timers.next()
     }
 
     // ----- server commands -----
 
     /// Server: accepts the pending upgrade request, with a subprotocol it
     /// offered (or none) and extra response headers. The connection is OPEN;
-    /// frames that arrived behind the request are processed now.
-    pub fn accept(
-        &mut self,
-        now: Duration,
-        protocol: Option<&str>,
-        headers: &[(&str, &str)],
-    ) -> Result<(), LocalError> {
-        let response = handshake::accept_response(self.pending_request()?, protocol, headers)?;
+    /// frames that arrived behind the request are read as events are taken.
+    pub fn accept(&mut self, now: Duration, accept: Accept) -> Result<(), LocalError> {
+        let headers: Vec<(&str, &str)> = accept.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let protocol = accept.protocol.as_deref();
+        let response = handshake::accept_response(self.pending_request()?, protocol, &headers)?;
         let early = match self.handshake.take().map(|hs| *hs) {
             Some(Handshake::Pending(_, early)) => early,
             _ => unreachable!("pending_request found a pending request"),
         };
         self.out.extend_from_slice(&response);
-        self.protocol = protocol.map(Box::from);
+        self.protocol = accept.protocol.clone().map(String::into_boxed_str);
         self.transition(now, Input::HandshakeDone, None);
-        self.events
-            .push_back(Event::Open(Box::new(Opened { protocol: protocol.map(String::from), ..Opened::default() })));
-        self.read_input(now, &early);
+        let opened = Opened { protocol: accept.protocol, ..Opened::default() };
+        self.events.push_back(Event::Open(Box::new(opened)));
+        // At most `max_handshake_bytes`: the early data is bounded already.
+        self.rx.push_unread(now, &early);
         Ok(())
     }
 
@@ -367,8 +406,9 @@ impl Connection {
 
     // ----- internals -----
 
-    fn handle_handshake_bytes(&mut self, now: Duration, data: &[u8]) {
-        let Some(hs) = self.handshake.as_deref_mut() else { return };
+    /// Handshake bytes; returns how many were taken.
+    fn handle_handshake_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
+        let Some(hs) = self.handshake.as_deref_mut() else { return data.len() };
         match hs {
             Handshake::Client(client) => match client.handle(data) {
                 Ok(None) => {}
@@ -377,7 +417,7 @@ impl Connection {
                     self.protocol = opened.protocol.as_deref().map(Box::from);
                     self.transition(now, Input::HandshakeDone, None);
                     self.events.push_back(Event::Open(Box::new(opened)));
-                    self.read_input(now, &data[used..]);
+                    return used + self.push_unread(now, &data[used..]);
                 }
                 Err(e) => self.transition(now, Input::Fail, Some(Error::Handshake(e))),
             },
@@ -387,7 +427,8 @@ impl Connection {
                     let early = &data[used..];
                     if early.len() > self.config.max_handshake_bytes {
                         // Refused before the application sees a request it could no longer answer.
-                        return self.refuse(now, HandshakeError::TooMuchEarlyData);
+                        self.refuse(now, HandshakeError::TooMuchEarlyData);
+                        return data.len();
                     }
                     self.events.push_back(Event::Request(Box::new(request.clone())));
                     self.handshake = Some(Box::new(Handshake::Pending(request, early.to_vec())));
@@ -395,13 +436,14 @@ impl Connection {
                 Err(e) => self.refuse(now, e),
             },
             Handshake::Pending(_, early) => {
-                if early.len() + data.len() > self.config.max_handshake_bytes {
+                if early.len().saturating_add(data.len()) > self.config.max_handshake_bytes {
                     self.refuse(now, HandshakeError::TooMuchEarlyData);
                 } else {
                     early.extend_from_slice(data);
                 }
             }
         }
+        data.len()
     }
 
     /// Server: answers a request the engine refuses itself, and fails.
@@ -410,56 +452,64 @@ impl Connection {
         self.transition(now, Input::Fail, Some(Error::Handshake(e)));
     }
 
-    /// Reads all input waiting behind messages, before an input that must come after it.
-    fn flush_backlog(&mut self) {
-        while self.has_backlog() {
-            self.resume_backlog();
+    /// The duration a timer runs for, if it runs at all.
+    fn duration(&self, timer: Timer) -> Option<Duration> {
+        match timer {
+            Timer::Handshake => config::optional(self.config.handshake_timeout),
+            Timer::Close => Some(self.config.close_timeout),
+            Timer::Keepalive => config::optional(self.config.keepalive_interval),
+            Timer::Idle => config::optional(self.config.idle_timeout),
         }
     }
 
-    /// The keepalive interval; zero is off, since a ping due at every
-    /// `handle_timeout` would keep `poll_timeout` at `now` forever.
-    fn keepalive_interval(&self) -> Option<Duration> {
-        self.config.keepalive_interval.filter(|every| !every.is_zero())
+    /// Starts `timer` from `now`, if this phase runs it.
+    fn arm(&mut self, now: Duration, timer: Timer) {
+        if self.phase.allows().timers.contains(&timer) {
+            let at = self.duration(timer).map(|d| now.saturating_add(d));
+            self.timers.set(timer, at);
+        }
     }
 
-    fn arm_keepalive(&mut self, now: Duration) {
-        self.ping_at = self.keepalive_interval().map(|every| now.saturating_add(every));
-        self.idle_at = self.config.idle_timeout.map(|idle| now.saturating_add(idle));
+    /// Input arrived: the keepalive and idle timers start again.
+    fn arm_on_input(&mut self, now: Duration) {
+        self.arm(now, Timer::Keepalive);
+        self.arm(now, Timer::Idle);
+    }
+
+    /// Enters `phase`: stops the timers it does not run, arms its entry timer.
+    fn enter(&mut self, now: Duration, phase: Phase) {
+        self.phase = phase;
+        self.timers.keep_only(phase.allows().timers);
+        if let Some(timer) = phase.entry_timer() {
+            self.arm(now, timer);
+        }
+        if phase == Phase::Open {
+            self.arm_on_input(now);
+        }
     }
 
     /// Applies the transition table to `input` and reports what it brings:
-    /// `error` first if the connection ends, then the close event.
+    /// `error`, if the table says the change reports one, then the close
+    /// event if it ends the connection.
     fn transition(&mut self, now: Duration, input: Input, error: Option<Error>) {
-        let Some((phase, ending)) = state::next(self.role, self.phase, input) else { return };
-        self.phase = phase;
-        match phase {
-            Phase::Open => {
-                self.deadline = None;
-                self.arm_keepalive(now);
-            }
-            Phase::CloseSent | Phase::AwaitingEof => {
-                self.deadline = Some(now.saturating_add(self.config.close_timeout))
-            }
-            Phase::Connecting | Phase::Closed => {}
-        }
-        if let Some(error) = error {
+        let Some(t) = state::next(self.role, self.phase, input) else { return };
+        self.enter(now, t.to);
+        if t.reports_error
+            && let Some(error) = error
+        {
             self.events.push_back(Event::Error(error));
         }
-        let close = match ending {
+        let close = match t.ending {
             Ending::None => return,
             Ending::Clean => {
                 let (code, reason) = *self.peer_close.take().expect("a clean close follows the peer's close frame");
-                CloseEvent { code, reason, was_clean: true }
+                CloseEvent::new(code, reason, true)
             }
-            Ending::Abnormal => CloseEvent { code: CloseCode::ABNORMAL, reason: String::new(), was_clean: false },
+            Ending::Abnormal => CloseEvent::new(CloseCode::ABNORMAL, String::new(), false),
         };
         self.events.push_back(Event::Closed(close));
-        self.deadline = None;
-        self.ping_at = None;
-        self.idle_at = None;
         self.handshake = None;
         self.sending = None;
-        self.rx = Receiver::default();
+        self.rx.reset();
     }
 }

@@ -3,16 +3,17 @@
 
 use alloc::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::event::Event;
+use crate::mask::apply_mask;
 
 /// Events not yet taken, oldest first.
 ///
-/// Input is read one data message at a time, so most of the time one event
-/// waits: it sits in `first`, and the overflow queue is allocated only when
-/// more wait (a handshake's `Open` with the first message, a failure's
-/// `Error` and `Closed`) and released once it drains.
+/// Input is read as events are taken, so few ever wait: the `Open` with the
+/// first message, a failure's `Error` and `Closed`. The first sits in `first`;
+/// the overflow queue is allocated only when more wait, and released once it
+/// drains.
 #[derive(Debug, Default)]
 pub(super) struct EventQueue {
     // INVARIANT: `first`, if any, is older than all of `rest`.
@@ -35,15 +36,22 @@ impl EventQueue {
         self.rest.push_back(event);
     }
 
-    /// The oldest event. The overflow queue is released once empty, unless
-    /// `more` says that more events are coming (input waits in the backlog).
+    /// The oldest event.
     #[inline]
-    pub(super) fn pop_front(&mut self, more: bool) -> Option<Event> {
+    pub(super) fn pop_front(&mut self) -> Option<Event> {
         if let Some(event) = self.first.take() {
             return Some(event);
         }
+        if self.rest.capacity() == 0 {
+            return None;
+        }
+        self.pop_rest()
+    }
+
+    #[inline(never)]
+    fn pop_rest(&mut self) -> Option<Event> {
         let event = self.rest.pop_front();
-        if self.rest.is_empty() && !more && self.rest.capacity() > 0 {
+        if self.rest.is_empty() {
             self.rest = VecDeque::new();
         }
         event
@@ -52,16 +60,31 @@ impl EventQueue {
     pub(super) fn is_empty(&self) -> bool {
         self.first.is_none() && self.rest.is_empty()
     }
+
+    /// Heap held (for the memory checks).
+    pub(super) fn capacity(&self) -> usize {
+        self.rest.capacity() * core::mem::size_of::<Event>()
+    }
 }
 
-/// Bytes for the transport, in order: shared payloads that are sent without
-/// a copy, then the buffer that small frames and headers are encoded into.
+/// Bytes of small frames held inline, without heap.
+const STAGE: usize = 160;
+
+/// Bytes for the transport, in order.
 ///
-/// Each transmit hands its buffer to the caller, so an idle connection holds
-/// no heap; the next buffer is sized from the last transmit, so a steady
-/// stream of sends costs one allocation per transmit, not per frame.
-#[derive(Debug, Default)]
+/// While nothing else waits, small frames are encoded into an inline array
+/// (`stage`): a send followed by [`copy_into`](Self::copy_into) touches no
+/// heap. Past that: shared payloads that go out without a copy, then the
+/// buffer that frames and headers are encoded into. [`pop`](Self::pop) hands
+/// that buffer to the caller, so an idle connection holds no heap; the next
+/// buffer is sized from the last transmit.
+#[derive(Debug)]
 pub(super) struct Outbox {
+    // INVARIANT: stage_start <= stage_len <= STAGE, and the stage holds bytes
+    // only while `segments` and `buf` are empty.
+    stage: [u8; STAGE],
+    stage_start: u8,
+    stage_len: u8,
     /// Finished pieces, written before `buf`.
     segments: VecDeque<Bytes>,
     buf: BytesMut,
@@ -71,22 +94,68 @@ pub(super) struct Outbox {
     hint: u32,
 }
 
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            stage: [0; STAGE],
+            stage_start: 0,
+            stage_len: 0,
+            segments: VecDeque::new(),
+            buf: BytesMut::new(),
+            segment_len: 0,
+            hint: 0,
+        }
+    }
+}
+
 /// The largest buffer the size hint asks for up front.
 const MAX_HINT: usize = 64 << 10;
 
 impl Outbox {
-    /// Room for `n` more bytes in the encoding buffer.
-    pub(super) fn reserve(&mut self, n: usize) -> &mut BytesMut {
+    /// Queues `head` then `payload`, the payload XORed with `mask` if given.
+    #[inline]
+    pub(super) fn write(&mut self, head: &[u8], payload: &[u8], mask: Option<[u8; 4]>) {
+        let n = head.len() + payload.len();
+        let at = usize::from(self.stage_len);
+        if at + n <= STAGE && self.segment_len == 0 && self.buf.is_empty() {
+            let body = at + head.len();
+            self.stage[at..body].copy_from_slice(head);
+            self.stage[body..at + n].copy_from_slice(payload);
+            if let Some(key) = mask {
+                apply_mask(&mut self.stage[body..at + n], key, 0);
+            }
+            self.stage_len = (at + n) as u8;
+            return;
+        }
+        let buf = self.reserve(n);
+        buf.extend_from_slice(head);
+        let start = buf.len();
+        buf.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut buf[start..], key, 0);
+        }
+    }
+
+    /// Room for `n` more bytes in the encoding buffer, behind what the stage holds.
+    fn reserve(&mut self, n: usize) -> &mut BytesMut {
+        let staged = usize::from(self.stage_len - self.stage_start);
         if self.buf.capacity() == 0 {
-            self.buf.reserve(n.max(self.hint as usize));
+            self.buf.reserve((n + staged).max(self.hint as usize));
         } else {
             self.buf.reserve(n);
+        }
+        if staged > 0 {
+            let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
+            self.buf.extend_from_slice(&self.stage[start..end]);
+            self.stage_start = 0;
+            self.stage_len = 0;
         }
         &mut self.buf
     }
 
     /// Queues a shared payload after everything queued so far.
     pub(super) fn push_shared(&mut self, bytes: Bytes) {
+        self.reserve(0);
         if !self.buf.is_empty() {
             let head = core::mem::take(&mut self.buf).freeze();
             self.segment_len += head.len();
@@ -97,11 +166,20 @@ impl Outbox {
     }
 
     pub(super) fn extend_from_slice(&mut self, bytes: &[u8]) {
-        self.reserve(bytes.len()).extend_from_slice(bytes);
+        self.write(bytes, &[], None);
     }
 
     pub(super) fn len(&self) -> usize {
-        self.segment_len + self.buf.len()
+        usize::from(self.stage_len - self.stage_start) + self.segment_len + self.buf.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap held (for the memory checks).
+    pub(super) fn capacity(&self) -> usize {
+        self.buf.capacity() + self.segments.capacity() * core::mem::size_of::<Bytes>()
     }
 
     pub(super) fn clear(&mut self) {
@@ -110,6 +188,12 @@ impl Outbox {
 
     /// The next piece to write.
     pub(super) fn pop(&mut self) -> Option<Bytes> {
+        if self.stage_len > 0 {
+            let bytes = Bytes::copy_from_slice(&self.stage[usize::from(self.stage_start)..usize::from(self.stage_len)]);
+            self.stage_start = 0;
+            self.stage_len = 0;
+            return Some(bytes);
+        }
         if let Some(segment) = self.segments.pop_front() {
             self.segment_len -= segment.len();
             if self.segments.is_empty() {
@@ -123,5 +207,89 @@ impl Outbox {
         let bytes = core::mem::take(&mut self.buf).freeze();
         self.hint = bytes.len().min(MAX_HINT) as u32;
         Some(bytes)
+    }
+
+    /// Copies the next bytes into `out`, as many as fit; returns how many.
+    pub(super) fn copy_into(&mut self, out: &mut [u8]) -> usize {
+        if self.stage_len > 0 {
+            let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
+            let n = (end - start).min(out.len());
+            out[..n].copy_from_slice(&self.stage[start..start + n]);
+            if start + n == end {
+                self.stage_start = 0;
+                self.stage_len = 0;
+            } else {
+                self.stage_start = (start + n) as u8;
+            }
+            return n;
+        }
+        let mut done = 0;
+        while done < out.len() {
+            let Some(front) = self.segments.front_mut() else { break };
+            let n = front.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&front[..n]);
+            front.advance(n);
+            self.segment_len -= n;
+            done += n;
+            if front.is_empty() {
+                self.segments.pop_front();
+            }
+        }
+        if self.segments.is_empty() && self.segments.capacity() > 0 {
+            self.segments = VecDeque::new();
+        }
+        let n = self.buf.len().min(out.len() - done);
+        out[done..done + n].copy_from_slice(&self.buf[..n]);
+        self.buf.advance(n);
+        if self.buf.is_empty() && self.buf.capacity() > 0 {
+            self.hint = (done + n).min(MAX_HINT) as u32;
+            self.buf = BytesMut::new();
+        }
+        done + n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain_into(out: &mut Outbox, step: usize) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = vec![0; step];
+        loop {
+            let n = out.copy_into(&mut buf);
+            if n == 0 {
+                return all;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn order_is_kept_across_stage_buffer_and_segments() {
+        for step in [1, 7, 64, 100_000] {
+            let mut out = Outbox::default();
+            out.write(b"ab", b"cd", None);
+            out.write(b"e", &[b'f'; 200], None);
+            out.push_shared(Bytes::from(vec![b'g'; 5000]));
+            out.write(b"h", b"", None);
+            let mut want = b"abcde".to_vec();
+            want.extend([b'f'; 200]);
+            want.extend([b'g'; 5000]);
+            want.push(b'h');
+            assert_eq!(out.len(), want.len());
+            assert_eq!(drain_into(&mut out, step), want, "step {step}");
+            assert!(out.is_empty());
+            assert_eq!(out.capacity(), 0, "nothing held once drained");
+        }
+    }
+
+    #[test]
+    fn small_frames_stay_inline() {
+        let mut out = Outbox::default();
+        out.write(b"\x82\x02", b"hi", None);
+        assert_eq!(out.capacity(), 0);
+        assert_eq!(out.pop().as_deref(), Some(&b"\x82\x02hi"[..]));
+        assert_eq!(out.pop(), None);
     }
 }

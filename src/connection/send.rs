@@ -5,12 +5,13 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Connection, Role};
+use super::Connection;
 use crate::close::{self, CloseCode, MAX_CLOSE_PAYLOAD};
-use crate::error::LocalError;
+use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
-use crate::mask::apply_mask;
+use crate::local_error::LocalError;
+use crate::role::Role;
 use crate::state::{Input, Phase};
 
 /// Payloads from this size up are queued as they are by
@@ -19,7 +20,7 @@ const SHARE_MIN: usize = 4096;
 
 /// The payload of one fragment for [`Connection::send_fragment`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Data<'a> {
+pub enum Fragment<'a> {
     /// Text; each fragment must be whole characters.
     Text(&'a str),
     /// Binary.
@@ -50,7 +51,7 @@ impl Connection {
         let mut head = [0; MAX_HEADER_LEN];
         let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: data.len() as u64 }
             .encode(&mut head);
-        self.out.extend_from_slice(&head[..n]);
+        self.out.write(&head[..n], &[], None);
         self.out.push_shared(data);
         Ok(())
     }
@@ -74,11 +75,11 @@ impl Connection {
     /// Sends one fragment of a message (RFC 6455 §5.4): the first call starts a
     /// message of the data's kind, later calls must be of the same kind, and
     /// `fin` ends it. Pings, pongs and `close` may come between fragments.
-    pub fn send_fragment(&mut self, data: Data<'_>, fin: bool) -> Result<(), LocalError> {
+    pub fn send_fragment(&mut self, data: Fragment<'_>, fin: bool) -> Result<(), LocalError> {
         self.check_can_send()?;
         let (kind, bytes) = match data {
-            Data::Text(t) => (MessageKind::Text, t.as_bytes()),
-            Data::Binary(b) => (MessageKind::Binary, b),
+            Fragment::Text(t) => (MessageKind::Text, t.as_bytes()),
+            Fragment::Binary(b) => (MessageKind::Binary, b),
         };
         let opcode = match self.sending {
             None if kind == MessageKind::Text => OpCode::Text,
@@ -115,19 +116,24 @@ impl Connection {
     /// `close(code, reason)`. The connection is CLOSING until the peer answers
     /// or [`Config::close_timeout`](crate::Config::close_timeout) passes.
     ///
-    /// Codes that may not be sent (1004–1006, 1015, below 1000, 1016–2999,
-    /// 5000 and above) are refused. While CONNECTING, the attempt is abandoned
-    /// as the browser does: closed at once, 1006.
+    /// [`CloseCode::NO_STATUS`] (1005) with an empty reason sends a close frame
+    /// without a code, as the browser's `close()` with no arguments does; the
+    /// peer reports 1005. Other codes that may not be sent (1004, 1006, 1015,
+    /// below 1000, 1016–2999, 5000 and above) are refused.
+    ///
+    /// While CONNECTING, the attempt is abandoned as the browser does:
+    /// [`Event::Error`](crate::Event::Error) with [`Error::ClosedBeforeOpen`],
+    /// then the close event (1006, not clean).
     pub fn close(&mut self, now: Duration, code: impl Into<CloseCode>, reason: &str) -> Result<(), LocalError> {
-        let code = code.into();
-        close::check_local_close(code, reason)?;
+        let payload = close::check_local_close(code.into(), reason)?;
         match self.phase {
             Phase::Connecting => {
-                self.terminate(now);
+                self.out.clear();
+                self.transition(now, Input::LocalClose, Some(Error::ClosedBeforeOpen));
                 Ok(())
             }
             Phase::Open => {
-                self.write_close(Some((code, reason)));
+                self.write_close(payload);
                 self.transition(now, Input::LocalClose, None);
                 Ok(())
             }
@@ -143,21 +149,24 @@ impl Connection {
     pub fn terminate(&mut self, now: Duration) {
         if self.phase != Phase::Closed {
             self.out.clear();
+            self.pong = None;
             self.transition(now, Input::Terminate, None);
         }
     }
 
     fn check_can_send(&self) -> Result<(), LocalError> {
         match self.phase {
-            Phase::Open => Ok(()),
+            _ if self.phase.allows().send_data => Ok(()),
             Phase::Connecting => Err(LocalError::NotOpen),
-            Phase::CloseSent | Phase::AwaitingEof => Err(LocalError::Closing),
             Phase::Closed => Err(LocalError::Closed),
+            _ => Err(LocalError::Closing),
         }
     }
 
-    /// Queues a close frame; the caller has checked code and reason.
+    /// Queues a close frame, after any pong still owed; the caller has
+    /// checked code and reason.
     pub(super) fn write_close(&mut self, close: close::ClosePayload<'_>) {
+        self.flush_pong();
         let mut payload = [0; MAX_CLOSE_PAYLOAD];
         let n = close::encode_close_payload(close, &mut payload);
         self.write_frame(OpCode::Close, true, &payload[..n]);
@@ -172,12 +181,36 @@ impl Connection {
         });
         let mut head = [0; MAX_HEADER_LEN];
         let n = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 }.encode(&mut head);
-        let buf = self.out.reserve(n + payload.len());
-        buf.extend_from_slice(&head[..n]);
-        let start = buf.len();
-        buf.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut buf[start..], key, 0);
+        self.out.write(&head[..n], payload, mask);
+    }
+
+    /// Answers a ping (RFC 6455 §5.5.2) when `auto_pong` is on and the phase
+    /// allows it: up to 16 pongs wait in the transmit queue; past that, only
+    /// the latest ping is answered (§5.5.3), when the queue is next taken.
+    pub(super) fn answer_ping(&mut self, payload: &crate::payload::Payload) {
+        if !self.config.auto_pong || !self.phase.allows().answer_ping {
+            return;
+        }
+        if self.pongs_queued < super::MAX_QUEUED_PONGS {
+            self.write_frame(OpCode::Pong, true, payload);
+            self.pongs_queued += 1;
+        } else {
+            self.pong = Some(payload.clone());
+        }
+    }
+
+    /// Queues the pong owed to the latest ping, if any.
+    pub(super) fn flush_pong(&mut self) {
+        if let Some(payload) = self.pong.take() {
+            self.write_frame(OpCode::Pong, true, &payload);
+            self.pongs_queued = self.pongs_queued.saturating_add(1);
+        }
+    }
+
+    /// After a transmit: once the queue is empty, pongs may queue again.
+    pub(super) fn note_drained(&mut self) {
+        if self.out.is_empty() {
+            self.pongs_queued = 0;
         }
     }
 }

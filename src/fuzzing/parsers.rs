@@ -9,7 +9,7 @@ use core::time::Duration;
 use crate::close::{self, CloseCode, MAX_CLOSE_PAYLOAD, MAX_REASON_LEN};
 use crate::error::{Error, ProtocolError};
 use crate::event::Event;
-use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
+use crate::frame::{FrameError, FrameHeader, MAX_HEADER_LEN, OpCode};
 use crate::utf8::{self, Utf8Validator};
 use crate::{CloseEvent, Connection, Role};
 
@@ -60,7 +60,7 @@ fn check_header(buf: &[u8]) -> Option<(FrameHeader, usize)> {
             assert!(buf.len() < 2 || buf.len() < FrameHeader::encoded_len(buf[1]));
             None
         }
-        Err(ProtocolError::ReservedOpcode(op)) => {
+        Err(FrameError::ReservedOpcode(op)) => {
             assert_eq!(op, buf[0] & 0x0F);
             assert!(OpCode::from_u8(op).is_err());
             None
@@ -68,7 +68,7 @@ fn check_header(buf: &[u8]) -> Option<(FrameHeader, usize)> {
         Err(e) => {
             assert!(matches!(
                 e,
-                ProtocolError::BadLength | ProtocolError::ControlFrameTooLong | ProtocolError::FragmentedControlFrame
+                FrameError::BadLength | FrameError::ControlFrameTooLong | FrameError::FragmentedControlFrame
             ));
             None
         }
@@ -84,12 +84,12 @@ pub(super) fn check_mask(data: &[u8]) {
     let (start, offset) = (usize::from(pick % 8).min(rest.len()), usize::from(pick >> 3));
     let original = &rest[start..];
     let mut fast = original.to_vec();
-    crate::apply_mask(&mut fast, key, offset);
+    crate::mask::apply_mask(&mut fast, key, offset);
     let mut scalar = original.to_vec();
-    crate::apply_mask_scalar(&mut scalar, key, offset);
+    crate::mask::apply_mask_scalar(&mut scalar, key, offset);
     let bytewise: Vec<u8> = original.iter().enumerate().map(|(i, b)| b ^ key[(offset + i) % 4]).collect();
     assert!(fast == bytewise && scalar == bytewise, "masking differs for {} bytes at offset {offset}", original.len());
-    crate::apply_mask(&mut fast, key, offset);
+    crate::mask::apply_mask(&mut fast, key, offset);
     assert!(fast == original);
 }
 
@@ -105,7 +105,7 @@ fn on_wire(code: u16) -> bool {
 /// open server given the payload in a close frame reports it and answers
 /// with the right close frame.
 pub fn close_payload(data: &[u8]) {
-    let parsed = close::parse_close_payload(data);
+    let parsed = close::parse_close_payload(data).map_err(ProtocolError::from);
     match data {
         [] => assert_eq!(parsed, Ok(None)),
         [_] => assert_eq!(parsed, Err(ProtocolError::ClosePayloadTooShort)),
@@ -133,22 +133,23 @@ pub fn close_payload(data: &[u8]) {
     }
     let t = Duration::ZERO;
     let mut server = Connection::open(t, Role::Server, None, Settings::roomy().config([0; 16]));
-    server.handle_bytes(t, &encode_frame(0x88, Some([0x37, 0xfa, 0x21, 0x3d]), data));
+    let frame = encode_frame(0x88, Some([0x37, 0xfa, 0x21, 0x3d]), data);
+    assert_eq!(server.handle_bytes(t, &frame), frame.len());
     let events: Vec<Event> = core::iter::from_fn(|| server.poll_event()).collect();
     let sent: Vec<u8> = core::iter::from_fn(|| server.poll_transmit()).flat_map(|b| b.to_vec()).collect();
     let (expected_events, answer) = match parsed {
         Ok(None) => (
-            alloc::vec![Event::Closed(CloseEvent { code: CloseCode::NO_STATUS, reason: "".into(), was_clean: true })],
+            alloc::vec![Event::Closed(CloseEvent::new(CloseCode::NO_STATUS, "", true))],
             Vec::new(),
         ),
         // The echo repeats code and reason.
         Ok(Some((code, reason))) => {
-            (alloc::vec![Event::Closed(CloseEvent { code, reason: reason.into(), was_clean: true })], data.to_vec())
+            (alloc::vec![Event::Closed(CloseEvent::new(code, reason, true))], data.to_vec())
         }
         Err(e) => {
             let mut answer = e.close_code().0.to_be_bytes().to_vec();
             answer.extend_from_slice(close::truncate_reason(&e.to_string()).as_bytes());
-            let abnormal = CloseEvent { code: CloseCode::ABNORMAL, reason: "".into(), was_clean: false };
+            let abnormal = CloseEvent::new(CloseCode::ABNORMAL, "", false);
             (alloc::vec![Event::Error(Error::Protocol(e)), Event::Closed(abnormal)], answer)
         }
     };

@@ -13,7 +13,7 @@ use super::script::{
 };
 use crate::close::CloseCode;
 use crate::config::ReceiveMode;
-use crate::connection::send::Data;
+use crate::connection::Fragment;
 use crate::error::{Error, HandshakeError, LocalError};
 use crate::event::{Event, MessageKind};
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
@@ -65,6 +65,8 @@ struct Run {
     /// The close the application started while OPEN.
     app_close: Option<(CloseCode, String)>,
     peer: Peer,
+    /// Peer bytes the engine took so far.
+    received: usize,
 }
 
 impl Run {
@@ -93,6 +95,7 @@ impl Run {
             fragments: None,
             app_close: None,
             peer,
+            received: 0,
         };
         run.drain();
         for step in &script.steps {
@@ -159,8 +162,8 @@ impl Run {
                     (MessageKind::Binary, payload(super::Content::Zeros, usize::from(*len)))
                 };
                 let piece = match kind {
-                    MessageKind::Text => Data::Text(core::str::from_utf8(&data).expect("whole characters")),
-                    MessageKind::Binary => Data::Binary(&data),
+                    MessageKind::Text => Fragment::Text(core::str::from_utf8(&data).expect("whole characters")),
+                    MessageKind::Binary => Fragment::Binary(&data),
                 };
                 if self.send(|c, _| c.send_fragment(piece, *fin)) {
                     let message = self.fragments.get_or_insert_with(|| (kind, Vec::new()));
@@ -208,7 +211,12 @@ impl Run {
                 };
                 // The peer reads the 101 while the command drains: it must know the choice.
                 let previous = core::mem::replace(&mut self.accepted, protocol.clone());
-                if !self.command(|c, now| c.accept(now, protocol.as_deref(), headers)) {
+                let mut accept = crate::Accept::new();
+                accept.protocol = protocol.clone();
+                for (name, value) in headers {
+                    accept = accept.header(name, value);
+                }
+                if !self.command(|c, now| c.accept(now, accept)) {
                     self.accepted = previous;
                 }
             }
@@ -239,9 +247,17 @@ impl Run {
         }
     }
 
+    /// Hands `data` over as the driving contract says: what the engine does
+    /// not take is handed again after draining.
     fn input(&mut self, data: &[u8]) {
-        self.conn.handle_bytes(self.now, data);
-        self.drain();
+        let mut at = 0;
+        while at < data.len() {
+            let taken = self.conn.handle_bytes(self.now, &data[at..]);
+            assert!(taken > 0, "no progress with every event taken");
+            self.received += taken;
+            at += taken;
+            self.drain();
+        }
     }
 
     /// Moves the clock by `by`, firing each timeout when it comes.
@@ -350,7 +366,9 @@ impl Run {
         self.check_memory();
     }
 
-    /// The input held stays within the limits of the settings.
+    /// The input held stays within the limits of the settings, and the heap
+    /// held for it (allocated capacity, not length) within twice that and
+    /// twice the bytes received: never sized by what a header announces.
     fn check_memory(&self) {
         let config = self.conn.config();
         let held = self.conn.buffered_input_len();
@@ -359,12 +377,21 @@ impl Run {
             ReadyState::Closed => 0,
             ReadyState::Open | ReadyState::Closing => {
                 // A message (or, streaming, the bytes of one unfinished
-                // character), a control payload, a partial header.
+                // character), a control payload, a partial header; unread
+                // input only while events wait, and they were all taken.
                 let message = if config.receive == ReceiveMode::Messages { config.max_message_size } else { 3 };
                 message + MAX_CONTROL_PAYLOAD + MAX_HEADER_LEN - 1
             }
         };
         assert!(held <= limit, "{held} bytes of input held while {:?}; the limit is {limit}", self.state);
+        let capacity = self.conn.buffered_input_capacity();
+        let bound = (2 * limit).min(2 * self.received) + 64;
+        assert!(
+            capacity <= bound,
+            "{capacity} bytes of heap for input after {} received while {:?}; the bound is {bound}",
+            self.received,
+            self.state
+        );
     }
 
     fn closed(&self) -> bool {
@@ -453,7 +480,7 @@ impl Peer {
     fn config(nonce: [u8; 16]) -> crate::Config {
         let settings =
             Settings { max_handshake_bytes: u16::MAX, max_headers: 255, handshake_timeout: None, ..Settings::roomy() };
-        crate::Config { max_message_size: 1 << 24, ..settings.config(nonce) }
+        settings.config(nonce).max_message_size(1 << 24)
     }
 
     fn new(conn: Option<Connection>) -> Self {
@@ -492,12 +519,17 @@ impl Peer {
             "{} bytes written after the close frame or a refusal ({state:?})",
             bytes.len()
         );
-        conn.handle_bytes(t, bytes);
-        while let Some(event) = conn.poll_event() {
+        let mut at = 0;
+        let mut events = Vec::new();
+        while at < bytes.len() {
+            at += conn.handle_bytes(t, &bytes[at..]);
+            events.extend(core::iter::from_fn(|| conn.poll_event()));
+        }
+        for event in events {
             match event {
                 Event::Request(r) => {
                     assert!(r.is_upgrade(), "the engine's request is not an upgrade: {r:?}");
-                    conn.accept(t, None, &[]).expect("an upgrade can be accepted");
+                    conn.accept(t, crate::Accept::new()).expect("an upgrade can be accepted");
                 }
                 Event::Open(_) | Event::Ping(_) | Event::Pong(_) => {}
                 Event::Text(s) => self.messages.push((MessageKind::Text, Vec::from(s.into_payload()))),

@@ -40,6 +40,8 @@ pub struct Settings {
     pub keepalive: Option<u8>,
     /// [`Config::idle_timeout`] in tenths of a second.
     pub idle: Option<u8>,
+    /// [`Config::max_unread_input`].
+    pub max_unread: u16,
 }
 
 impl Settings {
@@ -55,6 +57,7 @@ impl Settings {
             handshake_timeout: Some(100),
             keepalive: None,
             idle: None,
+            max_unread: u16::MAX,
         }
     }
 
@@ -77,6 +80,7 @@ impl Settings {
             idle_timeout: self.idle.map(tenths),
             max_handshake_bytes: usize::from(self.max_handshake_bytes),
             max_headers: usize::from(self.max_headers),
+            max_unread_input: usize::from(self.max_unread),
             random: deterministic(nonce),
         }
     }

@@ -6,6 +6,7 @@
 //! bytes and is not an error. Whatever follows the header block in the same
 //! read belongs to the framing layer and is handed back.
 
+mod accept;
 mod client;
 mod headers;
 mod server;
@@ -17,6 +18,7 @@ use sha1::{Digest, Sha1};
 
 use crate::error::HandshakeError;
 
+pub use accept::Accept;
 pub(crate) use client::ClientHandshake;
 pub use client::ClientRequest;
 pub use headers::Headers;

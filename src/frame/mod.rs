@@ -1,7 +1,50 @@
-//! Frame headers (RFC 6455 §5.2): 2 to 14 bytes, decoded without buffering
-//! and encoded into a fixed array.
+//! The frame layer (RFC 6455 §5): frame headers of 2 to 14 bytes, decoded
+//! without buffering and encoded into a fixed array, masking, and the
+//! [`Decoder`](decode) that cuts a byte stream into frames.
+//!
+//! This layer knows nothing of HTTP, messages or connection state: its rules
+//! are the ones a frame alone settles (§5.1 masking by role, §5.2 the header
+//! format, §5.5 control frame limits), and its errors are [`FrameError`].
 
-use crate::error::ProtocolError;
+pub(crate) mod decode;
+
+use core::fmt;
+
+pub use crate::mask::apply_mask;
+
+/// A frame that breaks RFC 6455 §5 by itself, whatever came before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// An opcode RFC 6455 reserves (3–7, 11–15). §5.2
+    ReservedOpcode(u8),
+    /// A payload length with the most significant bit set, or not in its
+    /// minimal encoding. §5.2
+    BadLength,
+    /// A control frame with a payload over 125 bytes. §5.5
+    ControlFrameTooLong,
+    /// A control frame without FIN. §5.5
+    FragmentedControlFrame,
+    /// A client sent an unmasked frame. §5.1
+    UnmaskedFrame,
+    /// A server sent a masked frame. §5.1
+    MaskedFrame,
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::ReservedOpcode(op) => write!(f, "reserved opcode {op}"),
+            FrameError::BadLength => f.write_str("invalid payload length"),
+            FrameError::ControlFrameTooLong => f.write_str("control frame over 125 bytes"),
+            FrameError::FragmentedControlFrame => f.write_str("fragmented control frame"),
+            FrameError::UnmaskedFrame => f.write_str("unmasked frame from a client"),
+            FrameError::MaskedFrame => f.write_str("masked frame from a server"),
+        }
+    }
+}
+
+impl core::error::Error for FrameError {}
 
 /// The longest frame header: 2 bytes, an 8-byte length and a 4-byte mask key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -28,7 +71,7 @@ pub enum OpCode {
 
 impl OpCode {
     /// The opcode of a nibble, or the violation of a reserved one.
-    pub fn from_u8(op: u8) -> Result<Self, ProtocolError> {
+    pub fn from_u8(op: u8) -> Result<Self, FrameError> {
         Ok(match op {
             0x0 => OpCode::Continuation,
             0x1 => OpCode::Text,
@@ -36,7 +79,7 @@ impl OpCode {
             0x8 => OpCode::Close,
             0x9 => OpCode::Ping,
             0xA => OpCode::Pong,
-            _ => return Err(ProtocolError::ReservedOpcode(op)),
+            _ => return Err(FrameError::ReservedOpcode(op)),
         })
     }
 
@@ -81,7 +124,7 @@ impl FrameHeader {
     /// checks here are the ones a header alone settles: reserved opcodes,
     /// control frame rules, the length encoding. RSV bits and masking depend
     /// on the connection and are checked there.
-    pub fn decode(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
+    pub fn decode(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, FrameError> {
         let Some(&[b0, b1]) = buf.get(..2) else { return Ok(None) };
         // The opcode is checked before waiting for the rest of a long header.
         let opcode = OpCode::from_u8(b0 & 0x0F)?;
@@ -95,14 +138,14 @@ impl FrameHeader {
             126 => {
                 let n = u64::from(u16::from_be_bytes([buf[2], buf[3]]));
                 if n < 126 {
-                    return Err(ProtocolError::BadLength);
+                    return Err(FrameError::BadLength);
                 }
                 (n, 4)
             }
             127 => {
                 let n = u64::from_be_bytes(buf[2..10].try_into().expect("length checked above"));
                 if n >> 63 != 0 || n <= 0xFFFF {
-                    return Err(ProtocolError::BadLength);
+                    return Err(FrameError::BadLength);
                 }
                 (n, 10)
             }
@@ -110,10 +153,10 @@ impl FrameHeader {
         };
         if opcode.is_control() {
             if !fin {
-                return Err(ProtocolError::FragmentedControlFrame);
+                return Err(FrameError::FragmentedControlFrame);
             }
             if payload_len > MAX_CONTROL_PAYLOAD as u64 {
-                return Err(ProtocolError::ControlFrameTooLong);
+                return Err(FrameError::ControlFrameTooLong);
             }
         }
         let mask = (b1 & 0x80 != 0).then(|| buf[rest..rest + 4].try_into().expect("length checked above"));
@@ -183,14 +226,14 @@ mod tests {
 
     #[test]
     fn header_violations() {
-        assert_eq!(FrameHeader::decode(&[0x83, 0]), Err(ProtocolError::ReservedOpcode(3)));
+        assert_eq!(FrameHeader::decode(&[0x83, 0]), Err(FrameError::ReservedOpcode(3)));
         assert_eq!(FrameHeader::decode(&[0x8B]), Ok(None));
-        assert_eq!(FrameHeader::decode(&[0x8B, 0x7E]), Err(ProtocolError::ReservedOpcode(11)));
-        assert_eq!(FrameHeader::decode(&[0x09, 0]), Err(ProtocolError::FragmentedControlFrame));
-        assert_eq!(FrameHeader::decode(&[0x89, 126, 0, 126]), Err(ProtocolError::ControlFrameTooLong));
-        assert_eq!(FrameHeader::decode(&[0x82, 126, 0, 125]), Err(ProtocolError::BadLength));
+        assert_eq!(FrameHeader::decode(&[0x8B, 0x7E]), Err(FrameError::ReservedOpcode(11)));
+        assert_eq!(FrameHeader::decode(&[0x09, 0]), Err(FrameError::FragmentedControlFrame));
+        assert_eq!(FrameHeader::decode(&[0x89, 126, 0, 126]), Err(FrameError::ControlFrameTooLong));
+        assert_eq!(FrameHeader::decode(&[0x82, 126, 0, 125]), Err(FrameError::BadLength));
         let mut top = [0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(FrameHeader::decode(&top), Err(ProtocolError::BadLength));
+        assert_eq!(FrameHeader::decode(&top), Err(FrameError::BadLength));
         top[2] = 0;
         top[7] = 1;
         assert_eq!(FrameHeader::decode(&top).map(|h| h.map(|h| h.0.len)), Ok(Some(0x1_0000)));

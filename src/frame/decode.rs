@@ -1,0 +1,270 @@
+//! Cutting a byte stream into frames (RFC 6455 §5.2).
+//!
+//! The [`Decoder`] holds only what a frame split across reads needs: up to 13
+//! bytes of a header and how far into the current payload it is. It never
+//! buffers payload: it hands out each [`Piece`] of payload as it arrives,
+//! still masked, with the key and phase that unmask it ([`Masked`]), so the
+//! next layer unmasks it once, straight into wherever it is kept.
+//!
+//! The hot path (a whole frame at the start of the input) is the first branch
+//! of [`Decoder::decode`]: no state is touched on the way in or out.
+
+use alloc::vec::Vec;
+
+use super::{FrameError, FrameHeader, MAX_HEADER_LEN};
+use crate::mask;
+use crate::payload::Payload;
+use crate::role::Role;
+
+/// Payload bytes as they arrived, with the key that unmasks them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Masked<'a> {
+    bytes: &'a [u8],
+    /// The key rotated to the phase of `bytes[0]`, if the frame is masked.
+    key: Option<[u8; 4]>,
+}
+
+impl<'a> Masked<'a> {
+    /// Bytes that are not masked.
+    #[cfg(test)]
+    pub(crate) fn plain(bytes: &'a [u8]) -> Self {
+        Masked { bytes, key: None }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The bytes unmasked into a payload: inline when they fit.
+    #[inline(always)]
+    pub(crate) fn to_payload(&self) -> Payload {
+        Payload::unmasked(self.bytes, self.key)
+    }
+
+    /// Appends the bytes unmasked, in one pass.
+    pub(crate) fn extend_into(&self, dst: &mut Vec<u8>) {
+        match self.key {
+            Some(key) => mask::extend_unmasked(dst, self.bytes, key, 0),
+            None => dst.extend_from_slice(self.bytes),
+        }
+    }
+
+    /// Writes the bytes unmasked into `dst`, which has exactly their length.
+    pub(crate) fn unmask_into(&self, dst: &mut [u8]) {
+        dst.copy_from_slice(self.bytes);
+        if let Some(key) = self.key {
+            mask::apply_mask(dst, key, 0);
+        }
+    }
+}
+
+/// A piece of one frame's payload (possibly empty), as it arrived.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Piece<'a> {
+    /// The frame's header.
+    pub(crate) header: FrameHeader,
+    /// The bytes.
+    pub(crate) data: Masked<'a>,
+    /// Whether this is the frame's first piece: the header has just been read.
+    pub(crate) first: bool,
+    /// Whether this piece ends the frame.
+    pub(crate) last: bool,
+}
+
+/// What [`Decoder::decode`] found.
+pub(crate) enum Decoded<'a> {
+    /// A piece of payload.
+    Piece(Piece<'a>),
+    /// The input ended inside a header: all of it is used, more is needed.
+    Partial,
+}
+
+/// The frame decoder of one connection.
+#[derive(Clone, Debug)]
+pub(crate) struct Decoder {
+    /// Whether the peer's frames must be masked: a client's must, a server's
+    /// must not (RFC 6455 §5.1).
+    masked: bool,
+    /// A header split across reads.
+    // INVARIANT: head_len < MAX_HEADER_LEN, and head[..head_len] is a strict
+    // prefix of a header that is valid so far; it is 0 while `frame` is Some.
+    head: [u8; MAX_HEADER_LEN],
+    head_len: u8,
+    /// The frame whose payload is being read, and how many payload bytes of it
+    /// were handed out.
+    // INVARIANT: read < header.len
+    frame: Option<(FrameHeader, u64)>,
+}
+
+impl Decoder {
+    /// A decoder for the frames the peer of `role` sends.
+    pub(crate) fn new(role: Role) -> Self {
+        Decoder { masked: role == Role::Server, head: [0; MAX_HEADER_LEN], head_len: 0, frame: None }
+    }
+
+    /// Whether the decoder is between frames: no header or payload partly read.
+    pub(crate) fn is_between_frames(&self) -> bool {
+        self.frame.is_none() && self.head_len == 0
+    }
+
+    /// Bytes of input held (a partial header).
+    pub(crate) fn held(&self) -> usize {
+        usize::from(self.head_len)
+    }
+
+    /// The next piece of payload at the start of `input`, and how many bytes
+    /// of `input` it used. An error is final: the decoder is not used again.
+    #[inline(always)]
+    pub(crate) fn decode<'a>(&mut self, input: &'a [u8]) -> Result<(Decoded<'a>, usize), FrameError> {
+        if self.is_between_frames() {
+            // The hot path: a header at the start of the input.
+            if let Some((header, n)) = FrameHeader::decode(input)? {
+                let piece = self.start(header, &input[n..])?;
+                return Ok((Decoded::Piece(piece), n + piece.data.len()));
+            }
+        }
+        self.decode_slow(input)
+    }
+
+    /// How many payload bytes of `rest` the frame just started takes.
+    #[inline(always)]
+    fn taken(&self, header: &FrameHeader, rest: &[u8]) -> usize {
+        usize::try_from(header.len).map_or(rest.len(), |len| len.min(rest.len()))
+    }
+
+    /// Starts a frame whose header was just read, with the first piece of its
+    /// payload from `rest`.
+    #[inline(always)]
+    fn start<'a>(&mut self, header: FrameHeader, rest: &'a [u8]) -> Result<Piece<'a>, FrameError> {
+        match (self.masked, header.mask.is_some()) {
+            (true, false) => return Err(FrameError::UnmaskedFrame),
+            (false, true) => return Err(FrameError::MaskedFrame),
+            _ => {}
+        }
+        let n = self.taken(&header, rest);
+        let last = n as u64 == header.len;
+        if !last {
+            self.frame = Some((header, n as u64));
+        }
+        Ok(Piece { header, data: Masked { bytes: &rest[..n], key: header.mask }, first: true, last })
+    }
+
+    /// A header split across reads, or the rest of a frame's payload.
+    fn decode_slow<'a>(&mut self, input: &'a [u8]) -> Result<(Decoded<'a>, usize), FrameError> {
+        if let Some((header, read)) = self.frame {
+            let remaining = header.len - read;
+            let n = usize::try_from(remaining).map_or(input.len(), |r| r.min(input.len()));
+            let last = n as u64 == remaining;
+            self.frame = if last { None } else { Some((header, read + n as u64)) };
+            let key = header.mask.map(|k| mask::rotate(k, (read % 4) as usize));
+            let piece = Piece { header, data: Masked { bytes: &input[..n], key }, first: false, last };
+            return Ok((Decoded::Piece(piece), n));
+        }
+        let held = usize::from(self.head_len);
+        // A header is at most 14 bytes, so this either completes it or uses all input.
+        let take = (MAX_HEADER_LEN - held).min(input.len());
+        self.head[held..held + take].copy_from_slice(&input[..take]);
+        match FrameHeader::decode(&self.head[..held + take])? {
+            Some((header, n)) => {
+                self.head_len = 0;
+                // `head[..held]` alone was partial, so the header used some input.
+                let used = n - held;
+                let piece = self.start(header, &input[used..])?;
+                Ok((Decoded::Piece(piece), used + piece.data.len()))
+            }
+            None => {
+                self.head_len = (held + take) as u8;
+                Ok((Decoded::Partial, take))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::OpCode;
+
+    fn frame(opcode: OpCode, fin: bool, payload: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
+        let mut head = [0; MAX_HEADER_LEN];
+        let n = FrameHeader { fin, rsv: 0, opcode, mask: key, len: payload.len() as u64 }.encode(&mut head);
+        let mut out = head[..n].to_vec();
+        let start = out.len();
+        out.extend_from_slice(payload);
+        if let Some(key) = key {
+            mask::apply_mask(&mut out[start..], key, 0);
+        }
+        out
+    }
+
+    /// Every piece's payload, unmasked, for input fed in pieces of `step` bytes.
+    fn pieces(role: Role, input: &[u8], step: usize) -> Result<Vec<(OpCode, Vec<u8>, bool)>, FrameError> {
+        let mut d = Decoder::new(role);
+        let mut out: Vec<(OpCode, Vec<u8>, bool)> = Vec::new();
+        for chunk in input.chunks(step) {
+            let mut pos = 0;
+            while pos < chunk.len() {
+                let (decoded, used) = d.decode(&chunk[pos..])?;
+                assert!(used > 0 || matches!(decoded, Decoded::Piece(p) if p.last && p.data.is_empty()));
+                pos += used;
+                if let Decoded::Piece(p) = decoded {
+                    let mut bytes = Vec::new();
+                    p.data.extend_into(&mut bytes);
+                    match out.last_mut() {
+                        Some(last) if !p.first => last.1.extend_from_slice(&bytes),
+                        _ => out.push((p.header.opcode, bytes, p.last)),
+                    }
+                    if let Some(last) = out.last_mut() {
+                        last.2 = p.last;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn any_split_gives_the_same_frames() {
+        let key = Some([0x37, 0xfa, 0x21, 0x3d]);
+        let long: Vec<u8> = (0..70_000u32).map(|i| (i * 7) as u8).collect();
+        let mut input = frame(OpCode::Text, true, b"Hello", key);
+        input.extend(frame(OpCode::Ping, true, b"", key));
+        input.extend(frame(OpCode::Binary, false, &long, key));
+        input.extend(frame(OpCode::Continuation, true, &long[..300], key));
+        let want = vec![
+            (OpCode::Text, b"Hello".to_vec(), true),
+            (OpCode::Ping, Vec::new(), true),
+            (OpCode::Binary, long.clone(), true),
+            (OpCode::Continuation, long[..300].to_vec(), true),
+        ];
+        for step in [1, 2, 3, 13, 14, 100, 4096, input.len()] {
+            assert_eq!(pieces(Role::Server, &input, step).unwrap(), want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn masking_follows_the_role() {
+        let masked = frame(OpCode::Text, true, b"x", Some([1, 2, 3, 4]));
+        let plain = frame(OpCode::Text, true, b"x", None);
+        assert_eq!(pieces(Role::Client, &masked, 1).unwrap_err(), FrameError::MaskedFrame);
+        assert_eq!(pieces(Role::Server, &plain, 1).unwrap_err(), FrameError::UnmaskedFrame);
+        assert_eq!(pieces(Role::Client, &plain, 1).unwrap(), vec![(OpCode::Text, b"x".to_vec(), true)]);
+    }
+
+    #[test]
+    fn a_huge_header_holds_nothing() {
+        // A header announcing 2^62 bytes: the decoder keeps only its position.
+        let mut d = Decoder::new(Role::Client);
+        let mut head = [0; MAX_HEADER_LEN];
+        let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: 1 << 62 }.encode(&mut head);
+        let (decoded, used) = d.decode(&head[..n]).unwrap();
+        assert_eq!(used, n);
+        assert!(matches!(decoded, Decoded::Piece(p) if p.first && !p.last && p.data.is_empty()));
+        assert!(!d.is_between_frames());
+    }
+}
