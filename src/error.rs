@@ -210,8 +210,13 @@ pub enum HandshakeError {
     Version,
     /// The request method is not GET.
     Method,
-    /// The request has no `Host` header.
-    MissingHost,
+    /// The `Host` header is missing, repeated, or (in an upgrade) empty
+    /// (RFC 9112 §3.2, RFC 6455 §4.2.1).
+    Host,
+    /// The request target has no form the engine serves for its method:
+    /// origin-form (`/chat`) or absolute-form (`http://host/chat`, also https,
+    /// ws, wss) for every method, `*` for `OPTIONS` alone (RFC 9112 §3.2).
+    Target,
     /// `Upgrade` does not contain `websocket`.
     Upgrade,
     /// `Connection` does not contain `Upgrade`.
@@ -257,7 +262,8 @@ impl fmt::Display for HandshakeError {
             HandshakeError::Http(why) => write!(f, "malformed HTTP: {why}"),
             HandshakeError::Version => f.write_str("HTTP version is not 1.1"),
             HandshakeError::Method => f.write_str("method is not GET"),
-            HandshakeError::MissingHost => f.write_str("no Host header"),
+            HandshakeError::Host => f.write_str("Host header missing, empty or repeated"),
+            HandshakeError::Target => f.write_str("request target not allowed for the method"),
             HandshakeError::Upgrade => f.write_str("Upgrade header does not name websocket"),
             HandshakeError::Connection => f.write_str("Connection header does not contain Upgrade"),
             HandshakeError::WebSocketVersion => f.write_str("Sec-WebSocket-Version is not 13"),

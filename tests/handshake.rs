@@ -57,14 +57,23 @@ fn request_event(events: &[Event]) -> &Request {
 fn server_refuses(config: Config, request: &str, e: HandshakeError, status: &str, headers: &[(&str, &str)]) {
     let mut server = Connection::server(T, config);
     server.handle_bytes(T, request.as_bytes());
-    let (events, sent) = drain(&mut server);
+    assert_refused(&mut server, e, status, headers, true);
+}
+
+/// The server has refused a request on its own: the error, the close event,
+/// and exactly this response, with its body or (for a HEAD) without it.
+fn assert_refused(server: &mut Connection, e: HandshakeError, status: &str, headers: &[(&str, &str)], body: bool) {
+    let (events, sent) = drain(server);
     assert_eq!(events, [error(Error::Handshake(e.clone())), abnormal()]);
-    let body = format!("{e}\n");
     let mut expected = format!("HTTP/1.1 {status}\r\n");
     for (name, value) in headers.iter().chain(&[("Content-Type", "text/plain; charset=utf-8")]) {
         expected += &format!("{name}: {value}\r\n");
     }
-    expected += &format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let text = format!("{e}\n");
+    expected += &format!("Content-Length: {}\r\nConnection: close\r\n\r\n", text.len());
+    if body {
+        expected += &text;
+    }
     assert_eq!(String::from_utf8(sent).unwrap(), expected);
     assert!(server.should_close_transport());
 }
@@ -296,7 +305,7 @@ fn bad_requests_get_their_status() {
     let post = request_with(&[("GET", "POST")]);
     server_refuses(config(), &post, HandshakeError::Method, "405 Method Not Allowed", &[("Allow", "GET")]);
     let no_host = request_with(&[("Host: example.com\r\n", "")]);
-    server_refuses(config(), &no_host, HandshakeError::MissingHost, "400 Bad Request", &[]);
+    server_refuses(config(), &no_host, HandshakeError::Host, "400 Bad Request", &[]);
     let no_connection = request_with(&[("Connection: Upgrade\r\n", "")]);
     server_refuses(config(), &no_connection, HandshakeError::Connection, "400 Bad Request", &[]);
     let bad_http = request_with(&[("Host: example.com", "Host example.com")]);
@@ -436,4 +445,199 @@ fn rejections_are_final_responses() {
     p.server.conn.reject(p.now, 204, &[], b"").unwrap();
     let sent: Vec<u8> = std::iter::from_fn(|| p.server.conn.poll_transmit()).flatten().collect();
     assert_eq!(sent, b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+}
+
+#[test]
+fn any_header_limit_works_in_both_roles() {
+    // The slots follow the lines of the block, so a limit of usize::MAX
+    // neither panics nor allocates for it.
+    let unlimited = Config { max_headers: usize::MAX, ..config() };
+    let mut p = Pair::handshake(unlimited.clone(), unlimited);
+    p.drive();
+    assert!(request_event(&p.server.events).is_upgrade());
+    p.server.conn.accept(p.now, None, &[]).unwrap();
+    p.drive();
+    assert!(matches!(p.client.events.as_slice(), [Event::Open(_)]), "{:?}", p.client.events);
+    assert_eq!(p.server.conn.ready_state(), ReadyState::Open);
+
+    // No header at all: every upgrade has too many, a bare HTTP/1.0 request none.
+    let none = Config { max_headers: 0, ..config() };
+    let e = HandshakeError::TooManyHeaders;
+    server_refuses(none.clone(), &request_with(&[]), e, "431 Request Header Fields Too Large", &[]);
+    let mut server = Connection::server(T, none.clone());
+    server.handle_bytes(T, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(!request_event(&drain(&mut server).0).is_upgrade());
+    let mut conn = Connection::client(T, &plain(), none).unwrap();
+    let sent = String::from_utf8(drain(&mut conn).1).unwrap();
+    let key = sent.split("\r\nSec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
+    conn.handle_bytes(T, switching(&accept_key(key.as_bytes()), "").as_bytes());
+    assert_eq!(drain(&mut conn).0, [error(Error::Handshake(HandshakeError::TooManyHeaders)), abnormal()]);
+}
+
+#[test]
+fn host_must_be_single_and_named() {
+    let twice = request_with(&[("Host: example.com", "Host: example.com\r\nHost: example.com")]);
+    server_refuses(config(), &twice, HandshakeError::Host, "400 Bad Request", &[]);
+    let empty = request_with(&[("Host: example.com", "Host:")]);
+    server_refuses(config(), &empty, HandshakeError::Host, "400 Bad Request", &[]);
+    // RFC 9112 §3.2 holds for plain requests too; an empty Host is valid there.
+    let plain_twice = "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n";
+    server_refuses(config(), plain_twice, HandshakeError::Host, "400 Bad Request", &[]);
+    server_refuses(config(), "GET / HTTP/1.1\r\n\r\n", HandshakeError::Host, "400 Bad Request", &[]);
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+    assert!(!request_event(&drain(&mut server).0).is_upgrade());
+}
+
+#[test]
+fn head_requests_are_answered_without_a_body() {
+    // The application's answer: Content-Length of the body a GET would get.
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, b"HEAD /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    assert_eq!(request_event(&drain(&mut server).0).method, "HEAD");
+    server.reject(T, 200, &[("Content-Type", "text/html")], b"<p>hi</p>").unwrap();
+    let (events, sent) = drain(&mut server);
+    assert_eq!(events, [abnormal()]);
+    assert_eq!(sent, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\n");
+
+    // The engine's own refusals: a HEAD upgrade, a HEAD whose headers are too
+    // large, and a HEAD with too much behind it, before or after it waits.
+    let head = request_with(&[("GET", "HEAD")]);
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, head.as_bytes());
+    assert_refused(&mut server, HandshakeError::Method, "405 Method Not Allowed", &[("Allow", "GET")], false);
+    let small = Config { max_handshake_bytes: 64, ..config() };
+    let mut server = Connection::server(T, small.clone());
+    server.handle_bytes(T, &[b"HEAD / HTTP/1.1\r\nX: ".as_slice(), &[b'x'; 64]].concat());
+    assert_refused(&mut server, HandshakeError::HeadersTooLarge, "431 Request Header Fields Too Large", &[], false);
+    let plain_head = b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n";
+    let mut server = Connection::server(T, small.clone());
+    server.handle_bytes(T, &[plain_head.as_slice(), &[0; 65]].concat());
+    assert_refused(&mut server, HandshakeError::TooMuchEarlyData, "400 Bad Request", &[], false);
+    let mut server = Connection::server(T, small);
+    server.handle_bytes(T, plain_head);
+    assert_eq!(request_event(&drain(&mut server).0).method, "HEAD");
+    server.handle_bytes(T, &[0; 65]);
+    assert_refused(&mut server, HandshakeError::TooMuchEarlyData, "400 Bad Request", &[], false);
+}
+
+#[test]
+fn absolute_form_targets_route_on_their_path() {
+    // RFC 9112 §3.2.2: the path and query of the URI, `/` for none.
+    for (target, path, query) in [
+        ("http://example.com:8080/chat?x=1", "/chat", Some("x=1")),
+        ("https://example.com/chat", "/chat", None),
+        ("ws://example.com/a/b?", "/a/b", Some("")),
+        ("WSS://example.com", "/", None),
+        ("ws://example.com?x=1", "/", Some("x=1")),
+    ] {
+        let mut server = Connection::server(T, config());
+        server.handle_bytes(T, request_with(&[("/chat?room=1", target)]).as_bytes());
+        let (events, _) = drain(&mut server);
+        let req = request_event(&events);
+        assert!(req.is_upgrade(), "{target}");
+        assert_eq!((req.path.as_str(), req.query.as_deref()), (path, query), "{target}");
+        server.accept(T, None, &[]).unwrap();
+        assert_eq!(server.ready_state(), ReadyState::Open);
+    }
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, b"GET http://example.com/index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    let (events, _) = drain(&mut server);
+    let req = request_event(&events);
+    assert_eq!((req.path.as_str(), req.query.as_deref()), ("/index.html", Some("x=1")));
+}
+
+#[test]
+fn targets_of_other_forms_are_refused() {
+    // `*` is for OPTIONS alone (RFC 9112 §3.2.4), upgrade or not.
+    let star = request_with(&[("/chat?room=1", "*")]);
+    server_refuses(config(), &star, HandshakeError::Target, "400 Bad Request", &[]);
+    server_refuses(config(), "GET * HTTP/1.1\r\nHost: h\r\n\r\n", HandshakeError::Target, "400 Bad Request", &[]);
+    let connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
+    server_refuses(config(), connect, HandshakeError::Target, "400 Bad Request", &[]);
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(request_event(&drain(&mut server).0).path, "*");
+}
+
+#[test]
+fn interim_responses_before_the_101_are_skipped() {
+    let (_, accept) = client(&plain());
+    let mut bytes = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+    bytes.extend(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
+    bytes.extend(switching(&accept, "").as_bytes());
+    bytes.extend(frame_to(Role::Client, true, TEXT, b"hi"));
+    let opened = |events: &[Event]| match events {
+        [Event::Open(o), rest @ ..] => {
+            assert_eq!(o.headers.get("Link"), None);
+            rest.to_vec()
+        }
+        other => panic!("{other:?}"),
+    };
+    // The client's nonce comes from `config()`, so every fresh client expects `accept`.
+    let (mut conn, _) = client(&plain());
+    conn.handle_bytes(T, &bytes);
+    assert_eq!(opened(&drain(&mut conn).0), [text("hi")]);
+    for cut in 1..bytes.len() {
+        let (mut conn, _) = client(&plain());
+        conn.handle_bytes(T, &bytes[..cut]);
+        let mut events = drain(&mut conn).0;
+        conn.handle_bytes(T, &bytes[cut..]);
+        events.extend(drain(&mut conn).0);
+        assert_eq!(opened(&events), [text("hi")], "cut at {cut}");
+    }
+    let (mut conn, _) = client(&plain());
+    let mut events = Vec::new();
+    for b in &bytes {
+        conn.handle_bytes(T, std::slice::from_ref(b));
+        events.extend(drain(&mut conn).0);
+    }
+    assert_eq!(opened(&events), [text("hi")]);
+}
+
+#[test]
+fn endless_interim_responses_fail_within_the_limit() {
+    let limit = 1024;
+    let mut conn = Connection::client(T, &plain(), Config { max_handshake_bytes: limit, ..config() }).unwrap();
+    drain(&mut conn);
+    let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut events = Vec::new();
+    for _ in 0..limit / interim.len() + 1 {
+        conn.handle_bytes(T, interim);
+        assert!(conn.buffered_input_len() < interim.len());
+        events.extend(drain(&mut conn).0);
+    }
+    assert_eq!(events, [error(Error::Handshake(HandshakeError::HeadersTooLarge)), abnormal()]);
+}
+
+#[test]
+fn only_token_subprotocols_are_offered() {
+    let odd = request_with(&[(
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a b, \"q\", , chat\r\nSec-WebSocket-Protocol: \"\"",
+    )]);
+    let mut server = Connection::server(T, config());
+    server.handle_bytes(T, odd.as_bytes());
+    let (events, _) = drain(&mut server);
+    assert_eq!(request_event(&events).protocols, ["chat"]);
+    for p in ["a b", "\"q\"", "", "\"\""] {
+        refused_accept(&mut server, LocalError::ProtocolNotOffered, Some(p), &[]);
+    }
+    server.accept(T, Some("chat"), &[]).unwrap();
+    // A client still fails on a subprotocol that is not a token it offered.
+    let quoted = |a: &str| switching(a, "Sec-WebSocket-Protocol: \"chat\"\r\n");
+    assert_eq!(client_fails(plain().protocol("chat"), quoted), Error::Handshake(HandshakeError::Protocol));
+}
+
+#[test]
+fn an_ipv6_host_is_a_socket_address() {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    let request = ClientRequest::new("ws://[::1]:9001/").unwrap();
+    assert_eq!((request.host(), request.port()), ("::1", 9001));
+    // What `TcpStream::connect((request.host(), request.port()))` resolves; no network needed.
+    let addrs: Vec<SocketAddr> = (request.host(), request.port()).to_socket_addrs().unwrap().collect();
+    assert_eq!(addrs, ["[::1]:9001".parse::<SocketAddr>().unwrap()]);
+    let mut conn = Connection::client(T, &request, config()).unwrap();
+    let sent = String::from_utf8(drain(&mut conn).1).unwrap();
+    assert!(sent.starts_with("GET / HTTP/1.1\r\nHost: [::1]:9001\r\n"), "{sent}");
 }

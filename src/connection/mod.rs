@@ -384,8 +384,8 @@ impl Connection {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<(), LocalError> {
-        self.pending_request()?;
-        let response = handshake::reject_response(status, headers, body)?;
+        let head = self.pending_request()?.is_head();
+        let response = handshake::reject_response(status, headers, body, head)?;
         self.out.extend_from_slice(&response);
         self.transition(now, Input::Terminate, None);
         Ok(())
@@ -448,7 +448,12 @@ impl Connection {
 
     /// Server: answers a request the engine refuses itself, and fails.
     fn refuse(&mut self, now: Duration, e: HandshakeError) {
-        self.out.extend_from_slice(&handshake::error_response(&e));
+        let head = match self.handshake.as_deref() {
+            Some(Handshake::Server(server)) => server.is_head(),
+            Some(Handshake::Pending(request, _)) => request.is_head(),
+            _ => false,
+        };
+        self.out.extend_from_slice(&handshake::error_response(&e, head));
         self.transition(now, Input::Fail, Some(Error::Handshake(e)));
     }
 

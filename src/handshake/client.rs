@@ -2,13 +2,12 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{HeadBuffer, Opened, accept_key, check_parse};
+use super::{HeadBuffer, Opened, accept_key, check_parse, header_slots};
 use crate::config::Config;
 use crate::error::{HandshakeError, LocalError};
 
@@ -48,9 +47,10 @@ pub struct ClientRequest {
 }
 
 impl ClientRequest {
-    /// Parses a `ws://` or `wss://` URL: host (a name, IPv4, or `[IPv6]`),
-    /// optional port, path and query. `wss` only records that the caller
-    /// brings TLS. User info and fragments are refused (RFC 6455 §3).
+    /// Parses a `ws://` or `wss://` URL: host (a name, IPv4, or an IPv6
+    /// address in brackets), optional port, path and query. `wss` only records
+    /// that the caller brings TLS. User info and fragments are refused (RFC
+    /// 6455 §3).
     pub fn new(url: &str) -> Result<Self, LocalError> {
         let (secure, rest) = if let Some(r) = strip_prefix_ignore_case(url, "ws://") {
             (false, r)
@@ -69,14 +69,18 @@ impl ClientRequest {
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let end = v6.find(']').ok_or(LocalError::InvalidUrl("unclosed IPv6 bracket"))?;
-            (&authority[..end + 2], &v6[end + 1..])
+            // An IP-literal (RFC 3986 §3.2.2), kept without its brackets.
+            if v6[..end].parse::<core::net::Ipv6Addr>().is_err() {
+                return Err(LocalError::InvalidUrl("no valid IPv6 address in the brackets"));
+            }
+            (&v6[..end], &v6[end + 1..])
         } else {
             match authority.find(':') {
                 Some(i) => (&authority[..i], &authority[i..]),
                 None => (authority, ""),
             }
         };
-        if host.is_empty() || host == "[]" || !host.bytes().all(|b| b.is_ascii_graphic()) {
+        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(LocalError::InvalidUrl("no valid host"));
         }
         let port = match port.strip_prefix(':') {
@@ -136,7 +140,9 @@ impl ClientRequest {
         self.secure
     }
 
-    /// The host to connect to, IPv6 addresses in brackets.
+    /// The host to connect to: a name or an IP address, IPv6 without its
+    /// brackets (`::1`), as `TcpStream::connect((request.host(), request.port()))`
+    /// takes it. The `Host` header sent puts the brackets back (`[::1]:9001`).
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -182,10 +188,12 @@ impl ClientRequest {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(format!("GET {} HTTP/1.1\r\n", self.resource).as_bytes());
         let default_port = if self.secure { 443 } else { 80 };
+        // Only an IPv6 address has a colon; it goes in brackets (RFC 9110 §7.2, RFC 3986 §3.2.2).
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         if self.port == default_port {
-            write_header(&mut out, "Host", &self.host);
+            write_header(&mut out, "Host", &host);
         } else {
-            write_header(&mut out, "Host", &format!("{}:{}", self.host, self.port));
+            write_header(&mut out, "Host", &format!("{host}:{}", self.port));
         }
         write_header(&mut out, "Upgrade", "websocket");
         write_header(&mut out, "Connection", "Upgrade");
@@ -248,21 +256,42 @@ impl ClientHandshake {
     /// Feeds response bytes. `Ok(None)`: the response is incomplete.
     /// `Ok(Some((opened, n)))`: the handshake succeeded and `data[n..]`
     /// belongs to the framing layer.
-    pub(crate) fn handle(&mut self, data: &[u8]) -> Result<Option<(Opened, usize)>, HandshakeError> {
-        let Some((head, used)) = self.head.push(data)? else { return Ok(None) };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
-        let mut resp = httparse::Response::new(&mut slots);
-        check_parse(resp.parse(head))?;
-        let headers = Headers::from_httparse(resp.headers);
-        let status = resp.code.expect("a complete response has a status");
-        if status != 101 {
-            return Err(HandshakeError::Status { status, headers });
+    ///
+    /// Interim responses (1xx other than 101, such as `100 Continue` or `103
+    /// Early Hints`) may come before the 101 and are skipped (RFC 9110 §15.2).
+    /// Their header blocks and the final one count together against
+    /// `max_handshake_bytes`, so a server sending 1xx without end fails the
+    /// handshake ([`HandshakeError::HeadersTooLarge`]) instead of holding it.
+    pub(crate) fn handle(&mut self, mut data: &[u8]) -> Result<Option<(Opened, usize)>, HandshakeError> {
+        let mut offset = 0;
+        loop {
+            let Some((head, used)) = self.head.push(data)? else { return Ok(None) };
+            let mut slots = header_slots(head, self.max_headers);
+            let mut resp = httparse::Response::new(&mut slots);
+            check_parse(resp.parse(head))?;
+            let status = resp.code.expect("a complete response has a status");
+            if (100..200).contains(&status) && status != 101 {
+                // INVARIANT: 0 < used <= data.len(): no block was complete
+                // before `data` came, so each turn eats into it and the loop ends.
+                let len = head.len();
+                self.head.skip(len);
+                offset += used;
+                data = &data[used..];
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                continue;
+            }
+            let headers = Headers::from_httparse(resp.headers);
+            if status != 101 {
+                return Err(HandshakeError::Status { status, headers });
+            }
+            if resp.version != Some(1) {
+                return Err(HandshakeError::Version);
+            }
+            let opened = self.check(headers)?;
+            return Ok(Some((opened, offset + used)));
         }
-        if resp.version != Some(1) {
-            return Err(HandshakeError::Version);
-        }
-        let opened = self.check(headers)?;
-        Ok(Some((opened, used)))
     }
 
     /// The checks of RFC 6455 §4.1 on a 101 response.
@@ -304,14 +333,76 @@ mod tests {
     fn urls() {
         let r = ClientRequest::new("WSS://[::1]:9443?x=1").unwrap();
         assert!(r.is_secure());
-        assert_eq!((r.host(), r.port(), r.resource()), ("[::1]", 9443, "/?x=1"));
+        assert_eq!((r.host(), r.port(), r.resource()), ("::1", 9443, "/?x=1"));
         let r = ClientRequest::new("ws://h").unwrap();
         assert_eq!((r.host(), r.port(), r.resource()), ("h", 80, "/"));
-        for bad in
-            ["http://h/", "ws://", "ws://h:0/", "ws://h:99999/", "ws://u@h/", "ws://h/#f", "ws://h:x/", "ws://[::1/"]
-        {
+        let r = ClientRequest::new("ws://[::ffff:192.0.2.1]/").unwrap();
+        assert_eq!((r.host(), r.port()), ("::ffff:192.0.2.1", 80));
+        for bad in [
+            "http://h/",
+            "ws://",
+            "ws://h:0/",
+            "ws://h:99999/",
+            "ws://u@h/",
+            "ws://h/#f",
+            "ws://h:x/",
+            "ws://[::1/",
+            "ws://[]/",
+            "ws://[h]/",
+        ] {
             assert!(ClientRequest::new(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The RFC 6455 §1.3 answer to a request with the nonce "the sample nonce".
+    const SWITCHING: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+    fn handshake(cfg: &Config) -> ClientHandshake {
+        let req = ClientRequest::new("ws://server.example.com/chat").unwrap();
+        ClientHandshake::new(&req, *b"the sample nonce", cfg).unwrap().0
+    }
+
+    #[test]
+    fn header_slots_follow_the_block_not_the_limit() {
+        for max_headers in [usize::MAX, 1 << 40] {
+            let mut hs = handshake(&Config { max_headers, ..Config::default() });
+            assert!(matches!(hs.handle(SWITCHING), Ok(Some((_, n))) if n == SWITCHING.len()));
+        }
+        let mut hs = handshake(&Config { max_headers: 0, ..Config::default() });
+        assert!(matches!(hs.handle(SWITCHING), Err(HandshakeError::TooManyHeaders)));
+    }
+
+    #[test]
+    fn interim_responses_are_skipped() {
+        let mut bytes = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n".to_vec();
+        bytes.extend_from_slice(SWITCHING);
+        bytes.extend_from_slice(b"frames");
+        let mut hs = handshake(&Config::default());
+        let (opened, n) = hs.handle(&bytes).unwrap().unwrap();
+        assert_eq!((&bytes[n..], opened.headers.get("Link")), (&b"frames"[..], None));
+        for cut in 0..bytes.len() - 6 {
+            let mut hs = handshake(&Config::default());
+            assert!(matches!(hs.handle(&bytes[..cut]), Ok(None)), "{cut}");
+            assert_eq!(hs.handle(&bytes[cut..]).unwrap().map(|(_, n)| &bytes[cut + n..]), Some(&b"frames"[..]));
+        }
+        // A final status other than 101 after an interim one is still a refusal.
+        let mut hs = handshake(&Config::default());
+        let e = hs.handle(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\n\r\n").unwrap_err();
+        assert!(matches!(e, HandshakeError::Status { status: 403, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn interim_responses_count_against_the_limit() {
+        let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let cfg = Config { max_handshake_bytes: 4 * interim.len() + SWITCHING.len(), ..Config::default() };
+        let mut hs = handshake(&cfg);
+        assert!(matches!(hs.handle(&interim.repeat(4)), Ok(None)));
+        assert!(matches!(hs.handle(SWITCHING), Ok(Some(_))));
+        let mut hs = handshake(&cfg);
+        assert!(matches!(hs.handle(&interim.repeat(5)), Ok(None)));
+        assert!(hs.buffered_len() < interim.len());
+        assert!(matches!(hs.handle(SWITCHING), Err(HandshakeError::HeadersTooLarge)));
     }
 
     #[test]
@@ -326,6 +417,14 @@ mod tests {
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
              Sec-WebSocket-Protocol: a, b\r\nOrigin: x\r\n\r\n"
         );
+        // An IPv6 host goes back in brackets in the Host header (RFC 9110 §7.2).
+        for (url, host) in
+            [("ws://[::1]:9001/", "[::1]:9001"), ("wss://[::1]/", "[::1]"), ("ws://127.0.0.1:81/", "127.0.0.1:81")]
+        {
+            let req = ClientRequest::new(url).unwrap();
+            let (_, bytes) = ClientHandshake::new(&req, [0; 16], &Config::default()).unwrap();
+            assert!(String::from_utf8(bytes).unwrap().starts_with(&format!("GET / HTTP/1.1\r\nHost: {host}\r\n")));
+        }
     }
 
     #[test]

@@ -86,10 +86,31 @@ impl HeadBuffer {
         }
     }
 
+    /// The bytes held: the start of a block not yet complete.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Frees the buffer once its block has been parsed.
     pub(crate) fn release(&mut self) {
         self.buf = alloc::vec::Vec::new();
     }
+
+    /// Drops a complete block of `len` bytes that is not the one awaited (an
+    /// interim 1xx response) and takes its length off the limit, so that every
+    /// block of one handshake together stays within it.
+    pub(crate) fn skip(&mut self, len: usize) {
+        self.max = self.max.saturating_sub(len);
+        self.release();
+    }
+}
+
+/// Header slots for httparse to parse the complete block `head` into: one per
+/// line it has (a header takes at least a line), never more than `max`. A
+/// limit as large as `usize::MAX` thus costs only what the block needs.
+pub(crate) fn header_slots<'h>(head: &[u8], max: usize) -> alloc::vec::Vec<httparse::Header<'h>> {
+    let lines = head.iter().filter(|&&b| b == b'\n').count();
+    alloc::vec![httparse::EMPTY_HEADER; lines.min(max)]
 }
 
 /// The outcome of httparse on a complete header block, as a handshake error.

@@ -2,13 +2,12 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{HeadBuffer, accept_key, check_parse};
+use super::{HeadBuffer, accept_key, check_parse, header_slots};
 use crate::config::Config;
 use crate::error::{HandshakeError, LocalError};
 
@@ -19,17 +18,29 @@ use crate::error::{HandshakeError, LocalError};
 /// RFC 6455 §4.2.1 and the application may accept or reject it. A plain HTTP
 /// request (no `Upgrade: websocket`) can only be answered with
 /// [`Connection::reject`](crate::Connection::reject), for instance with a page.
+///
+/// The engine answers 400 itself, before the application sees a request, when
+/// the target has none of the forms [`Request::path`] lists
+/// ([`HandshakeError::Target`]), or when an HTTP/1.1 request has no `Host` or
+/// any request has more than one ([`HandshakeError::Host`], RFC 9112 §3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Request {
     /// The method, `GET` for every upgrade.
     pub method: String,
-    /// The path of the request target, without the query.
+    /// The path of the request target, without the query: the target itself
+    /// in origin-form (`/chat`); the path of an absolute-form target
+    /// (`http://host/chat`, also `https`, `ws`, `wss`), `/` if it has none
+    /// (RFC 9112 §3.2.2); `*` for `OPTIONS *` (§3.2.4), never for an upgrade.
     pub path: String,
     /// The query after `?`, if any.
     pub query: Option<String>,
     /// All request headers.
     pub headers: Headers,
-    /// The subprotocols the client offered, in its order of preference.
+    /// The subprotocols the client offered, in its order of preference. Only
+    /// tokens are listed (RFC 6455 §4.1): an element that is not one (`a b`,
+    /// `"chat"`, an empty one) is dropped, so it can never be chosen, and the
+    /// rest of the request stands.
     pub protocols: Vec<String>,
     /// The extensions the client offered, each as sent (`name; params`).
     pub extensions: Vec<String>,
@@ -42,6 +53,11 @@ impl Request {
     pub fn is_upgrade(&self) -> bool {
         self.key.is_some()
     }
+
+    /// Whether the method is `HEAD`, whose response has no body (RFC 9110 §9.3.2).
+    pub(crate) fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
 }
 
 /// A server reading the client's request.
@@ -49,11 +65,23 @@ impl Request {
 pub(crate) struct ServerHandshake {
     head: HeadBuffer,
     max_headers: usize,
+    /// Whether the request read so far is a `HEAD`, whose refusal has no body.
+    is_head: bool,
 }
 
 impl ServerHandshake {
     pub(crate) fn new(config: &Config) -> Self {
-        ServerHandshake { head: HeadBuffer::new(config.max_handshake_bytes), max_headers: config.max_headers }
+        ServerHandshake {
+            head: HeadBuffer::new(config.max_handshake_bytes),
+            max_headers: config.max_headers,
+            is_head: false,
+        }
+    }
+
+    /// Whether the request, complete or not, is a `HEAD`: the engine's own
+    /// refusal of it then has no body (RFC 9110 §9.3.2).
+    pub(crate) fn is_head(&self) -> bool {
+        self.is_head
     }
 
     /// Bytes of the header block received so far.
@@ -63,22 +91,28 @@ impl ServerHandshake {
 
     /// Feeds request bytes. `Ok(None)`: the request is incomplete.
     /// `Ok(Some((request, n)))`: a complete request; `data[n..]` follows it.
-    /// `Err`: a broken upgrade request, to be answered with
+    /// `Err`: a request the engine refuses itself (malformed HTTP, a bad
+    /// `Host` or target, a broken upgrade), to be answered with
     /// [`HandshakeError::response_status`].
     pub(crate) fn handle(&mut self, data: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
-        let Some((head, used)) = self.head.push(data)? else { return Ok(None) };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
+        let (head, used) = match self.head.push(data) {
+            Ok(Some(block)) => block,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.is_head = starts_with_head(self.head.bytes());
+                return Err(e);
+            }
+        };
+        self.is_head = starts_with_head(head);
+        let mut slots = header_slots(head, self.max_headers);
         let mut req = httparse::Request::new(&mut slots);
         check_parse(req.parse(head))?;
         let method = req.method.expect("a complete request has a method").to_string();
-        let target = req.path.expect("a complete request has a target");
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (target.to_string(), None),
-        };
+        let (path, query) = split_target(&method, req.path.expect("a complete request has a target"))?;
         let version = req.version;
         let headers = Headers::from_httparse(req.headers);
-        let protocols = headers.tokens("Sec-WebSocket-Protocol").map(String::from).collect();
+        check_host(&headers, version)?;
+        let protocols = headers.tokens("Sec-WebSocket-Protocol").filter(|p| is_token(p)).map(String::from).collect();
         let extensions = headers.tokens("Sec-WebSocket-Extensions").map(String::from).collect();
         let mut request = Request { method, path, query, headers, protocols, extensions, key: None };
         if request.headers.has_token("Upgrade", "websocket") {
@@ -86,6 +120,57 @@ impl ServerHandshake {
         }
         self.head.release();
         Ok(Some((request, used)))
+    }
+}
+
+/// Whether a request's bytes start with the `HEAD` method, after the empty
+/// lines a server may skip before the request line (RFC 9112 §2.2).
+fn starts_with_head(bytes: &[u8]) -> bool {
+    let start = bytes.iter().position(|b| !matches!(b, b'\r' | b'\n')).unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"HEAD ")
+}
+
+/// The path and query of a request target (RFC 9112 §3.2): origin-form
+/// (`/path?query`) or absolute-form (`http://host/path?query`, with the schemes
+/// a WebSocket server answers for: http, https, ws, wss) for every method,
+/// and the asterisk-form `*` for `OPTIONS` alone (§3.2.4). Anything else,
+/// such as `GET *` or a CONNECT's authority-form (which only a proxy serves),
+/// is [`HandshakeError::Target`].
+fn split_target(method: &str, target: &str) -> Result<(String, Option<String>), HandshakeError> {
+    if target == "*" && method == "OPTIONS" {
+        return Ok((target.to_string(), None));
+    }
+    let path_and_query = if target.starts_with('/') { target } else { absolute_path(target)? };
+    Ok(match path_and_query.split_once('?') {
+        Some(("", q)) => ("/".to_string(), Some(q.to_string())),
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None if path_and_query.is_empty() => ("/".to_string(), None),
+        None => (path_and_query.to_string(), None),
+    })
+}
+
+/// The path and query of an absolute-form target: what follows the
+/// authority of `scheme://authority` (RFC 3986 §3), possibly empty. The
+/// authority must be there and have no user info (RFC 9110 §4.2.4).
+fn absolute_path(target: &str) -> Result<&str, HandshakeError> {
+    let (scheme, rest) = target.split_once("://").ok_or(HandshakeError::Target)?;
+    if !["http", "https", "ws", "wss"].iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+        return Err(HandshakeError::Target);
+    }
+    let (authority, path_and_query) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    if authority.is_empty() || authority.contains('@') {
+        return Err(HandshakeError::Target);
+    }
+    Ok(path_and_query)
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request without `Host`, or any request with
+/// more than one, is answered 400.
+fn check_host(headers: &Headers, version: Option<u8>) -> Result<(), HandshakeError> {
+    match headers.get_all("Host").count() {
+        0 if version == Some(1) => Err(HandshakeError::Host),
+        0 | 1 => Ok(()),
+        _ => Err(HandshakeError::Host),
     }
 }
 
@@ -98,8 +183,11 @@ fn check_upgrade(req: &Request, version: Option<u8>) -> Result<String, Handshake
     if version != Some(1) {
         return Err(HandshakeError::Version);
     }
-    if req.headers.get("Host").is_none() {
-        return Err(HandshakeError::MissingHost);
+    // One Host was checked for already; an upgrade's names the server's
+    // authority (RFC 6455 §4.2.1 item 2), so it cannot be empty, as a
+    // request for a URI without one may send it (RFC 9112 §3.2).
+    if req.headers.get("Host").is_none_or(|h| h.trim_ascii().is_empty()) {
+        return Err(HandshakeError::Host);
     }
     if !req.headers.has_token("Connection", "upgrade") {
         return Err(HandshakeError::Connection);
@@ -171,7 +259,17 @@ pub(crate) fn accept_response(
 /// `Content-Length` and `Connection: close` are added, since the connection
 /// ends after it. 204 and 304 carry no body and no length (RFC 9110 §8.6,
 /// RFC 9112 §6.3); a 1xx is not final, so it cannot end the exchange.
-pub(crate) fn reject_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Result<Vec<u8>, LocalError> {
+///
+/// The answer to a `HEAD` request (`head`) never has a body (RFC 9110
+/// §9.3.2): `body` is left out, but its length is still sent as
+/// `Content-Length`, the length a GET would have got (§8.6), so an
+/// application can answer HEAD and GET with the same call.
+pub(crate) fn reject_response(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    head: bool,
+) -> Result<Vec<u8>, LocalError> {
     let bodiless = matches!(status, 204 | 304);
     if !(200..=599).contains(&status) || (bodiless && !body.is_empty()) {
         return Err(LocalError::InvalidStatus(status));
@@ -187,19 +285,22 @@ pub(crate) fn reject_response(status: u16, headers: &[(&str, &str)], body: &[u8]
     }
     write_header(&mut out, "Connection", "close");
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
+    if !head {
+        out.extend_from_slice(body);
+    }
     Ok(out)
 }
 
-/// The response the engine itself sends for a broken upgrade request.
-pub(crate) fn error_response(err: &HandshakeError) -> Vec<u8> {
+/// The response the engine itself sends for a broken request; with no body
+/// when it was a `HEAD` (`head`, see [`reject_response`]).
+pub(crate) fn error_response(err: &HandshakeError, head: bool) -> Vec<u8> {
     let status = err.response_status();
     let headers: &[(&str, &str)] = match status {
         426 => &[("Sec-WebSocket-Version", "13"), ("Content-Type", "text/plain; charset=utf-8")],
         405 => &[("Allow", "GET"), ("Content-Type", "text/plain; charset=utf-8")],
         _ => &[("Content-Type", "text/plain; charset=utf-8")],
     };
-    reject_response(status, headers, format!("{err}\n").as_bytes()).expect("fixed statuses and headers are valid")
+    reject_response(status, headers, format!("{err}\n").as_bytes(), head).expect("fixed statuses and headers are valid")
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -261,17 +362,27 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
         let cases: &[(&str, &str, HandshakeError, u16)] = &[
             ("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8", HandshakeError::WebSocketVersion, 426),
             ("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ==", HandshakeError::Key, 400),
-            ("Host: server.example.com\r\n", "", HandshakeError::MissingHost, 400),
+            ("Host: server.example.com\r\n", "", HandshakeError::Host, 400),
             ("Connection: Upgrade", "Connection: keep-alive", HandshakeError::Connection, 400),
             ("GET /chat HTTP/1.1", "POST /chat HTTP/1.1", HandshakeError::Method, 405),
             ("GET /chat HTTP/1.1", "GET /chat HTTP/1.0", HandshakeError::Version, 400),
+            ("Host: server.example.com", "Host: server.example.com\r\nHost: other", HandshakeError::Host, 400),
+            ("Host: server.example.com", "Host: ", HandshakeError::Host, 400),
+            ("Host: server.example.com", "Host: \t", HandshakeError::Host, 400),
+            ("GET /chat HTTP/1.1", "GET * HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "GET chat HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "GET server.example.com:80 HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "GET ftp://server.example.com/chat HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "GET http:///chat HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "GET http://u@server.example.com/chat HTTP/1.1", HandshakeError::Target, 400),
+            ("GET /chat HTTP/1.1", "OPTIONS * HTTP/1.1", HandshakeError::Method, 405),
         ];
         for (from, to, err, status) in cases {
             let bad = text.replace(from, to);
             assert_eq!(parse(bad.as_bytes()), Err(err.clone()), "{to}");
             assert_eq!(err.response_status(), *status);
         }
-        let resp = error_response(&HandshakeError::WebSocketVersion);
+        let resp = error_response(&HandshakeError::WebSocketVersion, false);
         assert!(resp.starts_with(b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"));
     }
 
@@ -281,6 +392,87 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
         assert!(!req.is_upgrade());
         assert_eq!(req.query.as_deref(), Some("a=b"));
         assert_eq!(accept_response(&req, None, &[]), Err(LocalError::NotUpgrade));
+    }
+
+    #[test]
+    fn header_slots_follow_the_block_not_the_limit() {
+        let block = b"GET / HTTP/1.1\r\nA: b\r\n\r\n";
+        assert_eq!((header_slots(block, usize::MAX).len(), header_slots(block, 1).len()), (3, 1));
+        for max_headers in [usize::MAX, usize::MAX / 32 + 1, 1 << 40] {
+            let cfg = Config { max_headers, ..Config::default() };
+            let (req, _) = ServerHandshake::new(&cfg).handle(RFC_REQUEST).unwrap().unwrap();
+            assert!(req.is_upgrade());
+        }
+        let none = Config { max_headers: 0, ..Config::default() };
+        assert_eq!(ServerHandshake::new(&none).handle(RFC_REQUEST), Err(HandshakeError::TooManyHeaders));
+        let (req, _) = ServerHandshake::new(&none).handle(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
+        assert!(!req.is_upgrade() && req.headers.is_empty());
+    }
+
+    #[test]
+    fn target_forms() {
+        let target = |line: &str| {
+            let bytes = format!("{line} HTTP/1.1\r\nHost: h\r\n\r\n");
+            parse(bytes.as_bytes()).map(|r| r.map(|(r, _)| (r.path, r.query)))
+        };
+        let ok = |path: &str, query: Option<&str>| Ok(Some((path.into(), query.map(String::from))));
+        assert_eq!(target("GET /a?b=c?d"), ok("/a", Some("b=c?d")));
+        assert_eq!(target("GET http://example.com:8080/chat?x=1"), ok("/chat", Some("x=1")));
+        assert_eq!(target("GET HTTPS://example.com/chat"), ok("/chat", None));
+        assert_eq!(target("GET ws://[::1]:9001/a/b"), ok("/a/b", None));
+        assert_eq!(target("GET wss://example.com"), ok("/", None));
+        assert_eq!(target("GET http://example.com?x"), ok("/", Some("x")));
+        assert_eq!(target("OPTIONS *"), ok("*", None));
+        for bad in
+            ["GET *", "HEAD *", "GET chat", "CONNECT example.com:443", "GET mailto:a", "GET ftp://h/", "GET http://"]
+        {
+            assert_eq!(target(bad), Err(HandshakeError::Target), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_rules_for_plain_requests() {
+        let host = |head: &str| parse(head.as_bytes()).map(|r| r.is_some());
+        assert_eq!(host("GET / HTTP/1.1\r\n\r\n"), Err(HandshakeError::Host));
+        assert_eq!(host("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"), Err(HandshakeError::Host));
+        assert_eq!(host("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), Err(HandshakeError::Host));
+        // RFC 9112 §3.2: HTTP/1.0 needs no Host, and an empty one is valid HTTP.
+        assert_eq!(host("GET / HTTP/1.0\r\n\r\n"), Ok(true));
+        assert_eq!(host("GET / HTTP/1.1\r\nHost:\r\n\r\n"), Ok(true));
+    }
+
+    #[test]
+    fn only_token_subprotocols_are_offered() {
+        let text = core::str::from_utf8(RFC_REQUEST).unwrap();
+        let odd = text.replace("chat, superchat", "a b, \"q\", , chat,\"\"");
+        let (req, _) = parse(odd.as_bytes()).unwrap().unwrap();
+        assert_eq!(req.protocols, ["chat"]);
+        for p in ["a b", "\"q\"", "", "\"\""] {
+            assert_eq!(accept_response(&req, Some(p), &[]), Err(LocalError::ProtocolNotOffered), "{p}");
+        }
+    }
+
+    #[test]
+    fn head_requests() {
+        let mut hs = ServerHandshake::new(&Config::default());
+        assert_eq!(
+            hs.handle(b"\r\nHEAD / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n"),
+            Err(HandshakeError::Method)
+        );
+        assert!(hs.is_head());
+        let cfg = Config { max_handshake_bytes: 16, ..Config::default() };
+        let mut hs = ServerHandshake::new(&cfg);
+        assert_eq!(hs.handle(b"HEAD / HTTP/1.1\r\nX: y"), Err(HandshakeError::HeadersTooLarge));
+        assert!(hs.is_head());
+        let mut hs = ServerHandshake::new(&Config::default());
+        assert_eq!(hs.handle(b"HEADER / HTTP/1.1\r\nHost: h\r\n\r\n").map(|r| r.is_some()), Ok(true));
+        assert!(!hs.is_head());
+        let resp = error_response(&HandshakeError::Method, true);
+        let text = "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                    Content-Length: 18\r\nConnection: close\r\n\r\n";
+        assert_eq!(String::from_utf8(resp).unwrap(), text);
+        let r = reject_response(404, &[], b"no", true).unwrap();
+        assert_eq!(r, b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n");
     }
 
     #[test]
@@ -295,15 +487,18 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
     #[test]
     fn reject_checks() {
-        assert_eq!(reject_response(101, &[], b""), Err(LocalError::InvalidStatus(101)));
-        assert_eq!(reject_response(100, &[], b""), Err(LocalError::InvalidStatus(100)));
-        assert_eq!(reject_response(204, &[], b"x"), Err(LocalError::InvalidStatus(204)));
-        assert_eq!(reject_response(204, &[], b"").unwrap(), b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        assert_eq!(reject_response(101, &[], b"", false), Err(LocalError::InvalidStatus(101)));
+        assert_eq!(reject_response(100, &[], b"", false), Err(LocalError::InvalidStatus(100)));
+        assert_eq!(reject_response(204, &[], b"x", false), Err(LocalError::InvalidStatus(204)));
         assert_eq!(
-            reject_response(404, &[("Content-Length", "1")], b""),
+            reject_response(204, &[], b"", false).unwrap(),
+            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(
+            reject_response(404, &[("Content-Length", "1")], b"", false),
             Err(LocalError::InvalidHeader("Content-Length".into()))
         );
-        let r = reject_response(404, &[("X", "y")], b"no").unwrap();
+        let r = reject_response(404, &[("X", "y")], b"no", false).unwrap();
         assert_eq!(r, b"HTTP/1.1 404 Not Found\r\nX: y\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno");
     }
 }
