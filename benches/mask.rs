@@ -24,8 +24,8 @@ fn main() {
 
     let mut g = c.benchmark_group("unmask_1MiB");
     g.throughput(Per::Bytes(MIB as u64).throughput());
-    g.bench_function("rfc6455", |b| b.iter(|| rfc6455::apply_mask(black_box(&mut buf), key, 0)));
-    g.bench_function("rfc6455_scalar", |b| b.iter(|| rfc6455::apply_mask_scalar(black_box(&mut buf), key, 0)));
+    g.bench_function("rfc6455", |b| b.iter(|| rfc6455::frame::apply_mask(black_box(&mut buf), key, 0)));
+    g.bench_function("rfc6455_scalar", |b| b.iter(|| rfc6455::frame::apply_mask_scalar(black_box(&mut buf), key, 0)));
     g.bench_function("fastwebsockets", |b| b.iter(|| fastwebsockets::unmask(black_box(&mut buf), key)));
     g.bench_function("memset", |b| b.iter(|| black_box(&mut buf).fill(black_box(0x5a))));
     g.bench_function("memcpy", |b| b.iter(|| black_box(&mut buf).copy_from_slice(black_box(&src))));

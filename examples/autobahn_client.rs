@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// 16 MiB (cases 9.1.6, 9.2.6), and 65 536 fragments of one byte (9.4.x, 9.6.x)
 /// need no setting since fragments are not counted.
 fn config() -> Config {
-    Config { max_message_size: 32 << 20, close_timeout: Duration::from_secs(3), ..Config::default() }
+    Config::default().max_message_size(32 << 20).close_timeout(Duration::from_secs(3))
 }
 
 /// One connection to `url`, run until the engine says to close the socket.
@@ -58,6 +58,8 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
     let mut conn = Connection::client(start.elapsed(), &request, config())?;
     let mut first_text = None;
     let mut buf = vec![0; 256 << 10];
+    // Bytes read but not yet taken by the engine: handed in after draining.
+    let mut pending = 0..0;
     loop {
         while let Some(event) = conn.poll_event() {
             match event {
@@ -83,11 +85,15 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
         if conn.should_close_transport() {
             return Ok(first_text);
         }
+        if !pending.is_empty() {
+            pending.start += conn.handle_bytes(start.elapsed(), &buf[pending.clone()]);
+            continue;
+        }
         let wait = conn.poll_timeout().map(|t| t.saturating_sub(start.elapsed()).max(Duration::from_millis(1)));
         sock.set_read_timeout(wait)?;
         match sock.read(&mut buf) {
             Ok(0) => conn.handle_eof(start.elapsed()),
-            Ok(n) => conn.handle_bytes(start.elapsed(), &buf[..n]),
+            Ok(n) => pending = conn.handle_bytes(start.elapsed(), &buf[..n])..n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 conn.handle_timeout(start.elapsed())
             }

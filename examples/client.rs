@@ -70,7 +70,7 @@ fn run() -> Result<ExitCode, String> {
         request = request.protocol(name);
     }
 
-    let host = request.host().trim_start_matches('[').trim_end_matches(']');
+    let host = request.host();
     let stream = TcpStream::connect((host, request.port())).map_err(|e| format!("connect to {url}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
@@ -81,6 +81,8 @@ fn run() -> Result<ExitCode, String> {
     spawn_socket_reader(stream, tx.clone());
     let mut stdin_tx = Some(tx);
     let mut clean = false;
+    // Bytes read but not yet taken by the engine: handed in after draining.
+    let mut pending: Vec<u8> = Vec::new();
 
     loop {
         let now = start.elapsed();
@@ -128,6 +130,11 @@ fn run() -> Result<ExitCode, String> {
             let _ = writer.shutdown(Shutdown::Both);
             break;
         }
+        if !pending.is_empty() {
+            let taken = conn.handle_bytes(start.elapsed(), &pending);
+            pending.drain(..taken);
+            continue;
+        }
 
         let input = match conn.poll_timeout() {
             Some(at) => match rx.recv_timeout(at.saturating_sub(start.elapsed())) {
@@ -140,7 +147,10 @@ fn run() -> Result<ExitCode, String> {
         let now = start.elapsed();
         match input {
             None => conn.handle_timeout(now),
-            Some(Input::Bytes(bytes)) => conn.handle_bytes(now, &bytes),
+            Some(Input::Bytes(bytes)) => {
+                let taken = conn.handle_bytes(now, &bytes);
+                pending.extend_from_slice(&bytes[taken..]);
+            }
             Some(Input::Eof) => conn.handle_eof(now),
             Some(Input::ReadError(e)) => {
                 eprintln!("read failed: {e}");

@@ -32,9 +32,11 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use rfc6455::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
-use rfc6455::{Config, Connection, Data, Error, Event, HandshakeError, Request};
+use rfc6455::{Accept, Config, Connection, Error, Event, Fragment, HandshakeError, Request};
 
 const PAGE: &str = include_str!("echo_page.html");
+/// How long a write may make no progress before the connection is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The reason `/test/close-4001` closes with.
 const REASON_4001: &str = "服务器关闭连接";
@@ -105,15 +107,24 @@ fn serve(stream: TcpStream) -> io::Result<()> {
     let start = Instant::now();
     let peer = stream.peer_addr().map_or_else(|_| "?".to_string(), |a| a.to_string());
     stream.set_nodelay(true)?;
+    // A peer that stops reading must not pin this thread: a write that makes
+    // no progress for this long fails the connection like any transport error.
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let conn = Connection::server(start.elapsed(), Config::default());
     let mut s = Session { conn, stream, start, peer, upgraded: false, behaviour: Behaviour::Echo, raw: Vec::new() };
     let mut buf = vec![0; 64 << 10];
+    // Bytes read but not yet taken by the engine: handed in after draining.
+    let mut pending = 0..0;
     loop {
         s.drain();
         if s.conn.should_close_transport() {
             break;
         }
         let now = start.elapsed();
+        if !pending.is_empty() {
+            pending.start += s.conn.handle_bytes(now, &buf[pending.clone()]);
+            continue;
+        }
         // A deadline that has passed fires now; none means block until bytes come.
         let wait = s.conn.poll_timeout().map(|at| at.saturating_sub(now));
         if wait == Some(Duration::ZERO) {
@@ -125,7 +136,7 @@ fn serve(stream: TcpStream) -> io::Result<()> {
         let now = start.elapsed();
         match read {
             Ok(0) => s.conn.handle_eof(now),
-            Ok(n) => s.conn.handle_bytes(now, &buf[..n]),
+            Ok(n) => pending = s.conn.handle_bytes(now, &buf[..n])..n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => s.conn.handle_timeout(now),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => s.conn.handle_transport_error(now),
@@ -149,8 +160,8 @@ impl Session {
             match event {
                 Event::Request(request) => self.answer(now, &request),
                 Event::Open(_) => self.opened(now),
-                Event::Text(text) => self.message(now, Data::Text(&text)),
-                Event::Binary(data) => self.message(now, Data::Binary(&data)),
+                Event::Text(text) => self.message(now, Fragment::Text(&text)),
+                Event::Binary(data) => self.message(now, Fragment::Binary(&data)),
                 // A speculative connection that never sent a request is no news.
                 Event::Error(Error::Handshake(HandshakeError::UnexpectedEof)) => {}
                 Event::Error(e) => eprintln!("{}: {e}", self.peer),
@@ -190,7 +201,11 @@ impl Session {
             self.peer = format!("{peer} {target}");
             self.upgraded = true;
             self.behaviour = Behaviour::of_path(&request.path);
-            self.conn.accept(now, request.protocols.first().map(String::as_str), &[])
+            let accept = match request.protocols.first() {
+                Some(protocol) => Accept::new().protocol(protocol),
+                None => Accept::new(),
+            };
+            self.conn.accept(now, accept)
         } else if request.method == "GET" && request.path == "/" {
             eprintln!("{peer}: page");
             let headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")];
@@ -217,7 +232,7 @@ impl Session {
     }
 
     /// A message: echoed, unless a test path says otherwise.
-    fn message(&mut self, now: Duration, message: Data<'_>) {
+    fn message(&mut self, now: Duration, message: Fragment<'_>) {
         if self.behaviour == Behaviour::Drop {
             // The engine forgets the connection (1006) and sends nothing; the socket goes now.
             self.conn.terminate(now);
@@ -225,7 +240,7 @@ impl Session {
             return;
         }
         if self.behaviour == Behaviour::CloseOnRequest
-            && let Data::Text(text) = message
+            && let Fragment::Text(text) = message
             && let Some((code, reason)) = close_request(text)
         {
             if let Err(e) = self.conn.close(now, code, reason) {
@@ -235,8 +250,8 @@ impl Session {
         }
         // Sending fails only once the connection is closing: nothing to do then.
         let _ = match message {
-            Data::Text(text) => self.conn.send_text(text),
-            Data::Binary(data) => self.conn.send_binary(data),
+            Fragment::Text(text) => self.conn.send_text(text),
+            Fragment::Binary(data) => self.conn.send_binary(data),
         };
     }
 }

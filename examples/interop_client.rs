@@ -158,6 +158,8 @@ struct Client {
     sock: TcpStream,
     start: Instant,
     buf: Vec<u8>,
+    /// The part of `buf` read but not yet taken by the engine.
+    pending: std::ops::Range<usize>,
     label: String,
     failed: usize,
 }
@@ -169,7 +171,7 @@ impl Client {
         let sock = TcpStream::connect((request.host(), request.port())).map_err(|e| e.to_string())?;
         sock.set_nodelay(true).map_err(|e| e.to_string())?;
         let conn = Connection::client(start.elapsed(), &request, Config::default()).map_err(|e| e.to_string())?;
-        Ok(Client { conn, sock, start, buf: vec![0; 64 << 10], label: label.to_string(), failed: 0 })
+        Ok(Client { conn, sock, start, buf: vec![0; 64 << 10], pending: 0..0, label: label.to_string(), failed: 0 })
     }
 
     /// Writes what the engine has queued, then returns its next event, reading
@@ -187,6 +189,10 @@ impl Client {
                 return event;
             }
             let now = self.start.elapsed();
+            if !self.pending.is_empty() {
+                self.pending.start += self.conn.handle_bytes(now, &self.buf[self.pending.clone()]);
+                continue;
+            }
             if now >= give_up {
                 println!("{}: nothing from the peer for {} s", self.label, STEP.as_secs());
                 self.conn.terminate(now);
@@ -202,7 +208,7 @@ impl Client {
             let now = self.start.elapsed();
             match read {
                 Ok(0) => self.conn.handle_eof(now),
-                Ok(n) => self.conn.handle_bytes(now, &self.buf[..n]),
+                Ok(n) => self.pending = self.conn.handle_bytes(now, &self.buf[..n])..n,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     self.conn.handle_timeout(now)
                 }

@@ -63,12 +63,15 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let start = Instant::now();
     let mut conn = Connection::server(Duration::ZERO, Config::default());
+    // Bytes read but not yet taken by the engine (copied out of the shared
+    // buffer, which other tasks reuse across an await).
+    let mut pending = Vec::new();
     loop {
         let now = start.elapsed();
         while let Some(event) = conn.poll_event() {
             // Sending fails only once the connection is closing: nothing to do then.
             let _ = match event {
-                Event::Request(request) if request.is_upgrade() => conn.accept(now, None, &[]),
+                Event::Request(request) if request.is_upgrade() => conn.accept(now, rfc6455::Accept::new()),
                 Event::Request(_) => conn.reject(now, 400, &[], b"WebSocket only\n"),
                 Event::Text(text) => conn.send_text(&text),
                 Event::Binary(data) => conn.send_binary(&data),
@@ -82,6 +85,11 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
         }
         if conn.should_close_transport() {
             return Ok(());
+        }
+        if !pending.is_empty() {
+            let taken = conn.handle_bytes(start.elapsed(), &pending);
+            pending.drain(..taken);
+            continue;
         }
         match conn.poll_timeout() {
             Some(at) => {
@@ -99,7 +107,10 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
         let now = start.elapsed();
         BUF.with_borrow_mut(|buf| match stream.try_read(buf) {
             Ok(0) => conn.handle_eof(now),
-            Ok(n) => conn.handle_bytes(now, &buf[..n]),
+            Ok(n) => {
+                let taken = conn.handle_bytes(now, &buf[..n]);
+                pending.extend_from_slice(&buf[taken..n]);
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(_) => conn.handle_transport_error(now),
         });

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use rfc6455::{Config, Connection, Event, Role};
 
+/// Hands all of `bytes` to `conn`, which takes them in one call here.
+fn give(conn: &mut Connection, now: Duration, bytes: &[u8]) {
+    assert_eq!(conn.handle_bytes(now, bytes), bytes.len(), "the engine took only part of the input");
+}
+
 /// A masked frame from a client (key 0, so the payload is as written).
 fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = vec![b0, 0x80 | payload.len() as u8, 0, 0, 0, 0];
@@ -19,7 +24,7 @@ fn echo_goes_out_before_the_close_of_a_later_violation() {
     let mut input = frame(0x81, b"hi");
     input.extend(frame(0xA1, b"bad rsv")); // RSV2 set
     input.extend(frame(0x89, b"")); // a ping that must not be answered
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     assert_eq!(server.poll_event(), Some(Event::Text("hi".into())));
     server.send_text("hi").unwrap();
     assert!(matches!(server.poll_event(), Some(Event::Error(_))));
@@ -38,7 +43,7 @@ fn close_after_a_message_in_one_read_is_answered_after_the_echo() {
     let mut server = Connection::open(t, Role::Server, None, Config::default());
     let mut input = frame(0x81, b"hi");
     input.extend(frame(0x88, b"\x03\xe8"));
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     assert_eq!(server.poll_event(), Some(Event::Text("hi".into())));
     server.send_text("hi").unwrap();
     assert!(matches!(server.poll_event(), Some(Event::Closed(c)) if c.code.0 == 1000 && c.was_clean));
@@ -55,7 +60,7 @@ fn many_messages_in_one_read_each_get_their_answer_in_order() {
         input.extend(frame(0x82, &[i]));
     }
     input.extend(frame(0x88, b"\x03\xe8"));
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     let mut seen = Vec::new();
     while let Some(event) = server.poll_event() {
         match event {
@@ -83,7 +88,7 @@ fn eof_reads_the_messages_waiting_before_it() {
     let mut server = Connection::open(t, Role::Server, None, Config::default());
     let mut input = frame(0x81, b"a");
     input.extend(frame(0x81, b"b"));
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     server.handle_eof(t);
     let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
     assert_eq!(events[..2], [Event::Text("a".into()), Event::Text("b".into())]);
@@ -100,7 +105,7 @@ fn a_timer_comes_after_the_bytes_already_read() {
     let mut server = Connection::open(t, Role::Server, None, Config::default());
     let mut input = frame(0x81, b"a");
     input.extend(frame(0x88, b"\x03\xe8"));
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     assert_eq!(server.poll_event(), Some(Event::Text("a".into())));
     server.close(t, 1000, "").unwrap();
     server.handle_timeout(t + Duration::from_secs(5));
@@ -116,7 +121,7 @@ fn input_behind_a_message_that_fails_is_not_kept() {
     let mut server = Connection::open(t, Role::Server, None, Config::default());
     let mut input = frame(0x81, &[b'a', 0xE2, 0x82]);
     input.extend(frame(0x82, &[0; 100]));
-    server.handle_bytes(t, &input);
+    give(&mut server, t, &input);
     assert!(server.should_close_transport());
     assert_eq!(server.buffered_input_len(), 0);
     let events: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();

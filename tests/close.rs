@@ -173,7 +173,7 @@ fn eof_during_the_handshake_on_both_sides() {
 
     // Half a request, then EOF.
     let mut server = rfc6455::Connection::server(p.now, config());
-    server.handle_bytes(p.now, b"GET /chat HTTP/1.1\r\nHost: x\r\n");
+    give(&mut server, p.now, b"GET /chat HTTP/1.1\r\nHost: x\r\n");
     server.handle_eof(p.now);
     let eof = error(Error::Handshake(HandshakeError::UnexpectedEof));
     assert_eq!(drain(&mut server), (vec![eof.clone(), abnormal()], vec![]));
@@ -183,7 +183,7 @@ fn eof_during_the_handshake_on_both_sides() {
     let request = rfc6455::ClientRequest::new(URL).unwrap();
     let mut client = rfc6455::Connection::client(p.now, &request, config()).unwrap();
     drain(&mut client);
-    client.handle_bytes(p.now, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
+    give(&mut client, p.now, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
     client.handle_eof(p.now);
     assert_eq!(drain(&mut client), (vec![eof, abnormal()], vec![]));
     assert_eq!(client.ready_state(), ReadyState::Closed);
@@ -322,7 +322,9 @@ fn messages_sent_before_the_peers_close_are_still_received() {
 }
 
 #[test]
-fn a_ping_while_close_sent_is_reported_but_not_answered() {
+fn a_ping_after_our_close_is_still_answered() {
+    // RFC 6455 §5.5.2: only an endpoint that has *received* a close may stop
+    // answering pings; after sending ours, a pong still goes out.
     let mut p = Pair::connected();
     p.client.paused = true;
     p.client.conn.close(p.now, 1000, "").unwrap();
@@ -330,6 +332,19 @@ fn a_ping_while_close_sent_is_reported_but_not_answered() {
     p.client.sent.clear();
     p.inject(Role::Client, &frame_to(Role::Client, true, PING, b"p"));
     assert_eq!(p.client.take(), [ping(b"p")]);
+    assert_frames(Role::Client, &p.client.sent, &[(PONG, true, b"p")]);
+}
+
+#[test]
+fn a_ping_after_the_peers_close_is_not_answered() {
+    // The client has the server's close and waits for its EOF: nothing more goes out.
+    let mut p = Pair::connected();
+    p.server.hold_eof = true;
+    p.server.conn.close(p.now, 1000, "").unwrap();
+    p.drive();
+    assert_eq!(p.client.conn.ready_state(), ReadyState::Closing);
+    p.client.sent.clear();
+    p.inject(Role::Client, &frame_to(Role::Client, true, PING, b"p"));
     assert!(p.client.sent.is_empty());
 }
 
@@ -337,7 +352,7 @@ fn a_ping_while_close_sent_is_reported_but_not_answered() {
 fn closing_ends_a_fragmented_message_in_progress() {
     // close may come between fragments; the peer never sees the unfinished message.
     let mut p = Pair::connected();
-    p.client.conn.send_fragment(rfc6455::Data::Text("part"), false).unwrap();
+    p.client.conn.send_fragment(rfc6455::Fragment::Text("part"), false).unwrap();
     p.client.conn.close(p.now, 1000, "").unwrap();
     p.drive();
     assert_eq!(p.server.take(), [closed(1000, "", true)]);
@@ -350,7 +365,8 @@ fn close_while_connecting_abandons_the_attempt() {
     p.client.conn.close(p.now, 1000, "").unwrap();
     assert_state(&p.client, ReadyState::Closed, true, None);
     p.drive();
-    assert_eq!(p.client.take(), [abnormal()]);
+    // As the browser's close() while CONNECTING: `error`, then `close` with 1006.
+    assert_eq!(p.client.take(), [error(Error::ClosedBeforeOpen), abnormal()]);
     // The request was never sent: the server just sees EOF.
     assert!(p.client.sent.is_empty());
     let eof = error(Error::Handshake(HandshakeError::UnexpectedEof));

@@ -9,17 +9,32 @@ use rfc6455::fuzzing::{self, Content, Masking, Script, Settings, Step};
 
 fn settings() -> impl Strategy<Value = Settings> {
     let tenths = proptest::option::of(0..60u8);
-    (any::<bool>(), any::<bool>(), 0..2000u16, 0..1024u16, 0..40u8, 0..60u8, tenths.clone(), tenths.clone(), tenths)
-        .prop_map(|(streaming, auto_pong, msg, hs, headers, close, handshake, keepalive, idle)| Settings {
-            streaming,
-            auto_pong,
-            max_message_size: msg,
-            max_handshake_bytes: hs,
-            max_headers: headers,
-            close_timeout: close,
-            handshake_timeout: handshake,
-            keepalive,
-            idle,
+    let unread = prop_oneof![0..200u16, Just(u16::MAX)];
+    (
+        any::<bool>(),
+        any::<bool>(),
+        0..2000u16,
+        0..1024u16,
+        0..40u8,
+        0..60u8,
+        tenths.clone(),
+        tenths.clone(),
+        tenths,
+        unread,
+    )
+        .prop_map(|(streaming, auto_pong, msg, hs, headers, close, handshake, keepalive, idle, max_unread)| {
+            Settings {
+                streaming,
+                auto_pong,
+                max_message_size: msg,
+                max_handshake_bytes: hs,
+                max_headers: headers,
+                close_timeout: close,
+                handshake_timeout: handshake,
+                keepalive,
+                idle,
+                max_unread,
+            }
         })
 }
 

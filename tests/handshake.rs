@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use rfc6455::{
-    ClientRequest, Config, Connection, Error, Event, HandshakeError, LocalError, ReadyState, Request, Role, accept_key,
+    Accept, ClientRequest, Config, Connection, Error, Event, HandshakeError, LocalError, ReadyState, Request, Role,
+    accept_key,
 };
 
 const T: Duration = Duration::ZERO;
@@ -56,7 +57,7 @@ fn request_event(events: &[Event]) -> &Request {
 /// close event, and exactly this response.
 fn server_refuses(config: Config, request: &str, e: HandshakeError, status: &str, headers: &[(&str, &str)]) {
     let mut server = Connection::server(T, config);
-    server.handle_bytes(T, request.as_bytes());
+    give(&mut server, T, request.as_bytes());
     assert_refused(&mut server, e, status, headers, true);
 }
 
@@ -81,7 +82,7 @@ fn assert_refused(server: &mut Connection, e: HandshakeError, status: &str, head
 /// Feeds a response to a fresh client, which fails with `e` and sends nothing more.
 fn client_fails(request: ClientRequest, response: impl Fn(&str) -> String) -> Error {
     let (mut conn, accept) = client(&request);
-    conn.handle_bytes(T, response(&accept).as_bytes());
+    give(&mut conn, T, response(&accept).as_bytes());
     let (mut events, sent) = drain(&mut conn);
     assert!(sent.is_empty());
     assert_eq!(events.pop(), Some(abnormal()));
@@ -97,8 +98,8 @@ fn plain() -> ClientRequest {
 }
 
 /// `accept` fails with `e` and changes nothing.
-fn refused_accept(conn: &mut Connection, e: LocalError, protocol: Option<&str>, headers: &[(&str, &str)]) {
-    refused(conn, e, |c| c.accept(T, protocol, headers));
+fn refused_accept(conn: &mut Connection, e: LocalError, accept: Accept) {
+    refused(conn, e, |c| c.accept(T, accept));
 }
 
 #[test]
@@ -111,14 +112,13 @@ fn subprotocol_and_headers_are_negotiated() {
     assert_eq!(req.protocols, ["chat", "superchat"]);
     assert_eq!(req.headers.get_str("origin"), Some("http://example.com"));
     assert_eq!(req.headers.get_str("Host"), Some("example.com"));
-    refused_accept(&mut p.server.conn, LocalError::ProtocolNotOffered, Some("other"), &[]);
+    refused_accept(&mut p.server.conn, LocalError::ProtocolNotOffered, Accept::new().protocol("other"));
     refused_accept(
         &mut p.server.conn,
         LocalError::InvalidHeader("Sec-WebSocket-Accept".into()),
-        None,
-        &[("Sec-WebSocket-Accept", "x")],
+        Accept::new().header("Sec-WebSocket-Accept", "x"),
     );
-    p.server.conn.accept(T, Some("superchat"), &[("Set-Cookie", "id=1")]).unwrap();
+    p.server.conn.accept(T, Accept::new().protocol("superchat").header("Set-Cookie", "id=1")).unwrap();
     p.drive();
     assert_eq!(p.server.events[1..], [server_open(Some("superchat"))]);
     let Some(Event::Open(opened)) = p.client.events.first() else { panic!("{:?}", p.client.events) };
@@ -135,14 +135,14 @@ fn frames_pipelined_behind_the_request_wait_for_accept() {
     bytes.extend(frame_to(Role::Server, true, TEXT, b"early"));
     let ping = frame_to(Role::Server, true, PING, b"p");
     bytes.extend(&ping[..3]);
-    server.handle_bytes(T, &bytes);
+    give(&mut server, T, &bytes);
     let (events, sent) = drain(&mut server);
     assert!(request_event(&events).is_upgrade());
     assert_eq!((events.len(), sent.len()), (1, 0));
     // More bytes before the answer are kept too.
-    server.handle_bytes(T, &ping[3..]);
+    give(&mut server, T, &ping[3..]);
     assert_eq!(drain(&mut server), (vec![], vec![]));
-    server.accept(T, None, &[]).unwrap();
+    server.accept(T, Accept::new()).unwrap();
     let (events, sent) = drain(&mut server);
     assert_eq!(events, [server_open(None), text("early"), common::ping(b"p")]);
     let response = switching(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "");
@@ -154,7 +154,7 @@ fn frames_pipelined_behind_the_request_wait_for_accept() {
 fn frames_pipelined_behind_the_101_are_not_lost() {
     let mut p = Pair::handshake(config(), config());
     p.drive();
-    p.server.conn.accept(p.now, None, &[]).unwrap();
+    p.server.conn.accept(p.now, Accept::new()).unwrap();
     p.server.conn.send_text("first").unwrap();
     p.server.conn.send_ping(b"second").unwrap();
     // The response and both frames reach the client in one read.
@@ -166,25 +166,25 @@ fn frames_pipelined_behind_the_101_are_not_lost() {
 
 #[test]
 fn too_much_data_before_accept_is_refused() {
-    let config = Config { max_handshake_bytes: 1024, ..config() };
+    let config = config().max_handshake_bytes(1024);
     let mut server = Connection::server(T, config.clone());
     let mut bytes = request_with(&[]).into_bytes();
     bytes.extend(frame_to(Role::Server, true, BINARY, &[0; 1100]));
-    server.handle_bytes(T, &bytes);
+    give(&mut server, T, &bytes);
     let (events, sent) = drain(&mut server);
     // Refused before a request event the application could no longer answer.
     assert_eq!(events, [error(Error::Handshake(HandshakeError::TooMuchEarlyData)), abnormal()]);
     assert!(sent.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
-    assert_eq!(server.accept(T, None, &[]), Err(LocalError::Closed));
+    assert_eq!(server.accept(T, Accept::new()), Err(LocalError::Closed));
 
     // The same limit holds for bytes that arrive in later reads while the request waits.
     let mut server = Connection::server(T, config);
-    server.handle_bytes(T, request_with(&[]).as_bytes());
+    give(&mut server, T, request_with(&[]).as_bytes());
     let (events, _) = drain(&mut server);
     assert!(request_event(&events).is_upgrade());
-    server.handle_bytes(T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
+    give(&mut server, T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
     assert_eq!(drain(&mut server).0, []);
-    server.handle_bytes(T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
+    give(&mut server, T, &frame_to(Role::Server, true, BINARY, &[0; 600]));
     let (events, sent) = drain(&mut server);
     assert_eq!(events, [error(Error::Handshake(HandshakeError::TooMuchEarlyData)), abnormal()]);
     assert!(sent.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
@@ -253,7 +253,7 @@ fn extension_offers_and_capitalised_tokens() {
     let response = switching(&accept, "Sec-WebSocket-Protocol: chat\r\n")
         .replace("Upgrade: websocket", "Upgrade: WebSocket")
         .replace("Connection: Upgrade", "connection: keep-alive, upgrade");
-    conn.handle_bytes(T, response.as_bytes());
+    give(&mut conn, T, response.as_bytes());
     let (events, _) = drain(&mut conn);
     let [Event::Open(opened)] = events.as_slice() else { panic!("{events:?}") };
     assert_eq!((opened.protocol.as_deref(), opened.extensions.len()), (Some("chat"), 0));
@@ -263,7 +263,7 @@ fn extension_offers_and_capitalised_tokens() {
     // extension, and must not blame the peer later for the RSV bits it sets.
     let (mut conn, accept) = client(&request);
     let response = switching(&accept, "Sec-WebSocket-Extensions: X-Webkit-Test\r\n");
-    conn.handle_bytes(T, response.as_bytes());
+    give(&mut conn, T, response.as_bytes());
     let (events, _) = drain(&mut conn);
     assert_eq!(events, [error(Error::Handshake(HandshakeError::Extension)), abnormal()]);
 
@@ -277,11 +277,11 @@ fn extension_offers_and_capitalised_tokens() {
         ("Upgrade: websocket", "upgrade: WebSocket"),
         ("Connection: Upgrade", "Connection: keep-alive, Upgrade"),
     ]);
-    server.handle_bytes(T, capitalised.as_bytes());
+    give(&mut server, T, capitalised.as_bytes());
     let (events, _) = drain(&mut server);
     assert!(request_event(&events).is_upgrade());
     assert_eq!(request_event(&events).extensions, ["permessage-deflate; x=1", "x-b"]);
-    server.accept(T, None, &[]).unwrap();
+    server.accept(T, Accept::new()).unwrap();
     assert_eq!(server.ready_state(), ReadyState::Open);
     assert!(server.extensions().is_empty());
     let response = String::from_utf8(drain(&mut server).1).unwrap();
@@ -314,7 +314,7 @@ fn bad_requests_get_their_status() {
 
 #[test]
 fn header_limits_get_431() {
-    let limits = Config { max_handshake_bytes: 512, max_headers: 8, ..config() };
+    let limits = config().max_handshake_bytes(512).max_headers(8);
     let big = request_with(&[("Host: example.com", &format!("Host: example.com\r\nX-Big: {}", "b".repeat(500)))]);
     server_refuses(limits.clone(), &big, HandshakeError::HeadersTooLarge, "431 Request Header Fields Too Large", &[]);
     let many = request_with(&[("Host: example.com", "Host: example.com\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4")]);
@@ -322,7 +322,7 @@ fn header_limits_get_431() {
     // Exactly at the limits passes.
     let eight = request_with(&[("Host: example.com", "Host: example.com\r\nA: 1\r\nB: 2\r\nC: 3")]);
     let mut server = Connection::server(T, limits_ok());
-    server.handle_bytes(T, eight.as_bytes());
+    give(&mut server, T, eight.as_bytes());
     assert!(request_event(&drain(&mut server).0).is_upgrade());
     // A client just fails.
     let e = client_fails(plain(), |a| switching(a, &format!("X-Big: {}\r\n", "b".repeat(20_000))));
@@ -330,19 +330,19 @@ fn header_limits_get_431() {
 }
 
 fn limits_ok() -> Config {
-    Config { max_handshake_bytes: 512, max_headers: 8, ..config() }
+    config().max_handshake_bytes(512).max_headers(8)
 }
 
 #[test]
 fn a_large_frame_right_behind_the_101_passes_a_small_handshake_limit() {
-    let small = Config { max_handshake_bytes: 256, ..config() };
+    let small = config().max_handshake_bytes(256);
     let mut conn = Connection::client(T, &plain(), small).unwrap();
     let sent = String::from_utf8(drain(&mut conn).1).unwrap();
     let key = sent.split("\r\nSec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
     let mut bytes = switching(&accept_key(key.as_bytes()), "").into_bytes();
     assert!(bytes.len() < 256);
     bytes.extend(frame_to(Role::Client, true, BINARY, &[9; 1000]));
-    conn.handle_bytes(T, &bytes);
+    give(&mut conn, T, &bytes);
     let (events, _) = drain(&mut conn);
     assert!(matches!(events[0], Event::Open(_)));
     assert_eq!(events[1..], [binary(&[9; 1000])]);
@@ -351,12 +351,12 @@ fn a_large_frame_right_behind_the_101_passes_a_small_handshake_limit() {
 #[test]
 fn plain_get_is_answered_with_a_page() {
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    give(&mut server, T, b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
     let (events, _) = drain(&mut server);
     let req = request_event(&events);
     assert!(!req.is_upgrade());
     assert_eq!((req.path.as_str(), req.query.as_deref()), ("/index.html", Some("x=1")));
-    refused_accept(&mut server, LocalError::NotUpgrade, None, &[]);
+    refused_accept(&mut server, LocalError::NotUpgrade, Accept::new());
     server.reject(T, 200, &[("Content-Type", "text/html")], b"<p>hi</p>").unwrap();
     let (events, sent) = drain(&mut server);
     assert_eq!(events, [abnormal()]);
@@ -370,12 +370,12 @@ fn plain_get_is_answered_with_a_page() {
 #[test]
 fn accept_and_reject_misuse_changes_nothing() {
     let (mut client_conn, _) = client(&plain());
-    refused_accept(&mut client_conn, LocalError::WrongRole, None, &[]);
+    refused_accept(&mut client_conn, LocalError::WrongRole, Accept::new());
     assert_eq!(client_conn.reject(T, 403, &[], b""), Err(LocalError::WrongRole));
 
     let mut server = Connection::server(T, config());
-    refused_accept(&mut server, LocalError::NoRequest, None, &[]);
-    server.handle_bytes(T, request_with(&[]).as_bytes());
+    refused_accept(&mut server, LocalError::NoRequest, Accept::new());
+    give(&mut server, T, request_with(&[]).as_bytes());
     drain(&mut server);
     let before = format!("{server:?}");
     assert_eq!(server.reject(T, 101, &[], b""), Err(LocalError::InvalidStatus(101)));
@@ -383,8 +383,8 @@ fn accept_and_reject_misuse_changes_nothing() {
     let e = LocalError::InvalidHeader("Content-Length".into());
     assert_eq!(server.reject(T, 403, &[("Content-Length", "0")], b""), Err(e));
     assert_eq!(format!("{server:?}"), before);
-    server.accept(T, None, &[]).unwrap();
-    refused_accept(&mut server, LocalError::NoRequest, None, &[]);
+    server.accept(T, Accept::new()).unwrap();
+    refused_accept(&mut server, LocalError::NoRequest, Accept::new());
     assert_eq!(server.reject(T, 403, &[], b""), Err(LocalError::NoRequest));
 }
 
@@ -431,7 +431,7 @@ fn a_refusal_in_http_1_0_still_reports_its_status() {
 #[test]
 fn a_request_with_bare_line_feeds_is_read() {
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, request_with(&[]).replace("\r\n", "\n").as_bytes());
+    give(&mut server, T, request_with(&[]).replace("\r\n", "\n").as_bytes());
     let (events, _) = drain(&mut server);
     assert!(request_event(&events).is_upgrade());
 }
@@ -451,26 +451,26 @@ fn rejections_are_final_responses() {
 fn any_header_limit_works_in_both_roles() {
     // The slots follow the lines of the block, so a limit of usize::MAX
     // neither panics nor allocates for it.
-    let unlimited = Config { max_headers: usize::MAX, ..config() };
+    let unlimited = config().max_headers(usize::MAX);
     let mut p = Pair::handshake(unlimited.clone(), unlimited);
     p.drive();
     assert!(request_event(&p.server.events).is_upgrade());
-    p.server.conn.accept(p.now, None, &[]).unwrap();
+    p.server.conn.accept(p.now, Accept::new()).unwrap();
     p.drive();
     assert!(matches!(p.client.events.as_slice(), [Event::Open(_)]), "{:?}", p.client.events);
     assert_eq!(p.server.conn.ready_state(), ReadyState::Open);
 
     // No header at all: every upgrade has too many, a bare HTTP/1.0 request none.
-    let none = Config { max_headers: 0, ..config() };
+    let none = config().max_headers(0);
     let e = HandshakeError::TooManyHeaders;
     server_refuses(none.clone(), &request_with(&[]), e, "431 Request Header Fields Too Large", &[]);
     let mut server = Connection::server(T, none.clone());
-    server.handle_bytes(T, b"GET / HTTP/1.0\r\n\r\n");
+    give(&mut server, T, b"GET / HTTP/1.0\r\n\r\n");
     assert!(!request_event(&drain(&mut server).0).is_upgrade());
     let mut conn = Connection::client(T, &plain(), none).unwrap();
     let sent = String::from_utf8(drain(&mut conn).1).unwrap();
     let key = sent.split("\r\nSec-WebSocket-Key: ").nth(1).unwrap().split("\r\n").next().unwrap();
-    conn.handle_bytes(T, switching(&accept_key(key.as_bytes()), "").as_bytes());
+    give(&mut conn, T, switching(&accept_key(key.as_bytes()), "").as_bytes());
     assert_eq!(drain(&mut conn).0, [error(Error::Handshake(HandshakeError::TooManyHeaders)), abnormal()]);
 }
 
@@ -485,7 +485,7 @@ fn host_must_be_single_and_named() {
     server_refuses(config(), plain_twice, HandshakeError::Host, "400 Bad Request", &[]);
     server_refuses(config(), "GET / HTTP/1.1\r\n\r\n", HandshakeError::Host, "400 Bad Request", &[]);
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+    give(&mut server, T, b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
     assert!(!request_event(&drain(&mut server).0).is_upgrade());
 }
 
@@ -493,7 +493,7 @@ fn host_must_be_single_and_named() {
 fn head_requests_are_answered_without_a_body() {
     // The application's answer: Content-Length of the body a GET would get.
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, b"HEAD /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    give(&mut server, T, b"HEAD /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n");
     assert_eq!(request_event(&drain(&mut server).0).method, "HEAD");
     server.reject(T, 200, &[("Content-Type", "text/html")], b"<p>hi</p>").unwrap();
     let (events, sent) = drain(&mut server);
@@ -504,20 +504,20 @@ fn head_requests_are_answered_without_a_body() {
     // large, and a HEAD with too much behind it, before or after it waits.
     let head = request_with(&[("GET", "HEAD")]);
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, head.as_bytes());
+    give(&mut server, T, head.as_bytes());
     assert_refused(&mut server, HandshakeError::Method, "405 Method Not Allowed", &[("Allow", "GET")], false);
-    let small = Config { max_handshake_bytes: 64, ..config() };
+    let small = config().max_handshake_bytes(64);
     let mut server = Connection::server(T, small.clone());
-    server.handle_bytes(T, &[b"HEAD / HTTP/1.1\r\nX: ".as_slice(), &[b'x'; 64]].concat());
+    give(&mut server, T, &[b"HEAD / HTTP/1.1\r\nX: ".as_slice(), &[b'x'; 64]].concat());
     assert_refused(&mut server, HandshakeError::HeadersTooLarge, "431 Request Header Fields Too Large", &[], false);
     let plain_head = b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n";
     let mut server = Connection::server(T, small.clone());
-    server.handle_bytes(T, &[plain_head.as_slice(), &[0; 65]].concat());
+    give(&mut server, T, &[plain_head.as_slice(), &[0; 65]].concat());
     assert_refused(&mut server, HandshakeError::TooMuchEarlyData, "400 Bad Request", &[], false);
     let mut server = Connection::server(T, small);
-    server.handle_bytes(T, plain_head);
+    give(&mut server, T, plain_head);
     assert_eq!(request_event(&drain(&mut server).0).method, "HEAD");
-    server.handle_bytes(T, &[0; 65]);
+    give(&mut server, T, &[0; 65]);
     assert_refused(&mut server, HandshakeError::TooMuchEarlyData, "400 Bad Request", &[], false);
 }
 
@@ -532,16 +532,16 @@ fn absolute_form_targets_route_on_their_path() {
         ("ws://example.com?x=1", "/", Some("x=1")),
     ] {
         let mut server = Connection::server(T, config());
-        server.handle_bytes(T, request_with(&[("/chat?room=1", target)]).as_bytes());
+        give(&mut server, T, request_with(&[("/chat?room=1", target)]).as_bytes());
         let (events, _) = drain(&mut server);
         let req = request_event(&events);
         assert!(req.is_upgrade(), "{target}");
         assert_eq!((req.path.as_str(), req.query.as_deref()), (path, query), "{target}");
-        server.accept(T, None, &[]).unwrap();
+        server.accept(T, Accept::new()).unwrap();
         assert_eq!(server.ready_state(), ReadyState::Open);
     }
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, b"GET http://example.com/index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    give(&mut server, T, b"GET http://example.com/index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
     let (events, _) = drain(&mut server);
     let req = request_event(&events);
     assert_eq!((req.path.as_str(), req.query.as_deref()), ("/index.html", Some("x=1")));
@@ -556,7 +556,7 @@ fn targets_of_other_forms_are_refused() {
     let connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
     server_refuses(config(), connect, HandshakeError::Target, "400 Bad Request", &[]);
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+    give(&mut server, T, b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_eq!(request_event(&drain(&mut server).0).path, "*");
 }
 
@@ -576,20 +576,20 @@ fn interim_responses_before_the_101_are_skipped() {
     };
     // The client's nonce comes from `config()`, so every fresh client expects `accept`.
     let (mut conn, _) = client(&plain());
-    conn.handle_bytes(T, &bytes);
+    give(&mut conn, T, &bytes);
     assert_eq!(opened(&drain(&mut conn).0), [text("hi")]);
     for cut in 1..bytes.len() {
         let (mut conn, _) = client(&plain());
-        conn.handle_bytes(T, &bytes[..cut]);
+        give(&mut conn, T, &bytes[..cut]);
         let mut events = drain(&mut conn).0;
-        conn.handle_bytes(T, &bytes[cut..]);
+        give(&mut conn, T, &bytes[cut..]);
         events.extend(drain(&mut conn).0);
         assert_eq!(opened(&events), [text("hi")], "cut at {cut}");
     }
     let (mut conn, _) = client(&plain());
     let mut events = Vec::new();
     for b in &bytes {
-        conn.handle_bytes(T, std::slice::from_ref(b));
+        give(&mut conn, T, std::slice::from_ref(b));
         events.extend(drain(&mut conn).0);
     }
     assert_eq!(opened(&events), [text("hi")]);
@@ -598,12 +598,12 @@ fn interim_responses_before_the_101_are_skipped() {
 #[test]
 fn endless_interim_responses_fail_within_the_limit() {
     let limit = 1024;
-    let mut conn = Connection::client(T, &plain(), Config { max_handshake_bytes: limit, ..config() }).unwrap();
+    let mut conn = Connection::client(T, &plain(), config().max_handshake_bytes(limit)).unwrap();
     drain(&mut conn);
     let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
     let mut events = Vec::new();
     for _ in 0..limit / interim.len() + 1 {
-        conn.handle_bytes(T, interim);
+        give(&mut conn, T, interim);
         assert!(conn.buffered_input_len() < interim.len());
         events.extend(drain(&mut conn).0);
     }
@@ -617,13 +617,13 @@ fn only_token_subprotocols_are_offered() {
         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a b, \"q\", , chat\r\nSec-WebSocket-Protocol: \"\"",
     )]);
     let mut server = Connection::server(T, config());
-    server.handle_bytes(T, odd.as_bytes());
+    give(&mut server, T, odd.as_bytes());
     let (events, _) = drain(&mut server);
     assert_eq!(request_event(&events).protocols, ["chat"]);
     for p in ["a b", "\"q\"", "", "\"\""] {
-        refused_accept(&mut server, LocalError::ProtocolNotOffered, Some(p), &[]);
+        refused_accept(&mut server, LocalError::ProtocolNotOffered, Accept::new().protocol(p));
     }
-    server.accept(T, Some("chat"), &[]).unwrap();
+    server.accept(T, Accept::new().protocol("chat")).unwrap();
     // A client still fails on a subprotocol that is not a token it offered.
     let quoted = |a: &str| switching(a, "Sec-WebSocket-Protocol: \"chat\"\r\n");
     assert_eq!(client_fails(plain().protocol("chat"), quoted), Error::Handshake(HandshakeError::Protocol));

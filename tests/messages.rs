@@ -7,24 +7,24 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use rfc6455::{Config, Connection, Data, LocalError, MessageKind, ReceiveMode, Role};
+use rfc6455::{Accept, Config, Connection, Fragment, LocalError, MessageKind, ReceiveMode, Role};
 
 const T: Duration = Duration::ZERO;
 
 fn streaming() -> Config {
-    Config { receive: ReceiveMode::Streaming, ..config() }
+    config().receive(ReceiveMode::Streaming)
 }
 
 #[test]
 fn fragments_with_pings_between_them_both_ways() {
     let mut p = Pair::connected();
-    p.client.conn.send_fragment(Data::Text("H\u{e9}"), false).unwrap();
+    p.client.conn.send_fragment(Fragment::Text("H\u{e9}"), false).unwrap();
     p.client.conn.send_ping(b"between").unwrap();
-    p.client.conn.send_fragment(Data::Text(""), false).unwrap();
-    p.client.conn.send_fragment(Data::Text("llo"), true).unwrap();
-    p.server.conn.send_fragment(Data::Binary(&[1, 2]), false).unwrap();
+    p.client.conn.send_fragment(Fragment::Text(""), false).unwrap();
+    p.client.conn.send_fragment(Fragment::Text("llo"), true).unwrap();
+    p.server.conn.send_fragment(Fragment::Binary(&[1, 2]), false).unwrap();
     p.server.conn.send_pong(b"unsolicited").unwrap();
-    p.server.conn.send_fragment(Data::Binary(&[3]), true).unwrap();
+    p.server.conn.send_fragment(Fragment::Binary(&[3]), true).unwrap();
     p.drive();
     assert_eq!(p.server.take(), [ping(b"between"), text("H\u{e9}llo")]);
     assert_eq!(p.client.take(), [pong(b"unsolicited"), binary(&[1, 2, 3]), pong(b"between")]);
@@ -36,12 +36,12 @@ fn fragments_with_pings_between_them_both_ways() {
 #[test]
 fn pings_between_received_fragments() {
     for mode in [ReceiveMode::Messages, ReceiveMode::Streaming] {
-        let mut conn = Connection::open(T, Role::Server, None, Config { receive: mode, ..config() });
+        let mut conn = Connection::open(T, Role::Server, None, config().receive(mode));
         let mut bytes = frame_to(Role::Server, false, TEXT, b"Hel");
         bytes.extend(frame_to(Role::Server, true, PING, b"1"));
         bytes.extend(frame_to(Role::Server, true, PONG, b"2"));
         bytes.extend(frame_to(Role::Server, true, CONT, b"lo"));
-        conn.handle_bytes(T, &bytes);
+        give(&mut conn, T, &bytes);
         let (events, sent) = drain(&mut conn);
         let expected = match mode {
             ReceiveMode::Messages => vec![ping(b"1"), pong(b"2"), text("Hello")],
@@ -60,13 +60,13 @@ fn pings_between_received_fragments() {
 #[test]
 fn auto_pong_on_and_off() {
     let mut on = Connection::open(T, Role::Client, None, config());
-    on.handle_bytes(T, &frame_to(Role::Client, true, PING, b"abc"));
+    give(&mut on, T, &frame_to(Role::Client, true, PING, b"abc"));
     let (events, sent) = drain(&mut on);
     assert_eq!(events, [ping(b"abc")]);
     assert_frames(Role::Client, &sent, &[(PONG, true, b"abc")]);
 
-    let mut off = Connection::open(T, Role::Client, None, Config { auto_pong: false, ..config() });
-    off.handle_bytes(T, &frame_to(Role::Client, true, PING, b"abc"));
+    let mut off = Connection::open(T, Role::Client, None, config().auto_pong(false));
+    give(&mut off, T, &frame_to(Role::Client, true, PING, b"abc"));
     assert_eq!(drain(&mut off), (vec![ping(b"abc")], vec![]));
     off.send_pong(b"abc").unwrap();
     assert_frames(Role::Client, &drain(&mut off).1, &[(PONG, true, b"abc")]);
@@ -84,10 +84,10 @@ fn empty_messages() {
 
 #[test]
 fn message_of_exactly_the_limit_passes() {
-    let small = Config { max_message_size: 10, ..config() };
+    let small = config().max_message_size(10);
     let mut p = Pair::connected_with(small.clone(), small);
-    p.client.conn.send_fragment(Data::Binary(&[7; 4]), false).unwrap();
-    p.client.conn.send_fragment(Data::Binary(&[7; 6]), true).unwrap();
+    p.client.conn.send_fragment(Fragment::Binary(&[7; 4]), false).unwrap();
+    p.client.conn.send_fragment(Fragment::Binary(&[7; 6]), true).unwrap();
     p.server.conn.send_text("0123456789").unwrap();
     p.drive();
     assert_eq!(p.server.take(), [binary(&[7; 10])]);
@@ -113,19 +113,28 @@ fn streaming_chunks_follow_frames_and_reads() {
     let mut conn = Connection::open(T, Role::Client, None, streaming());
     let mut bytes = frame_to(Role::Client, false, TEXT, b"Hel");
     bytes.extend(frame_to(Role::Client, true, CONT, b"lo"));
-    conn.handle_bytes(T, &bytes);
+    give(&mut conn, T, &bytes);
     let expected = [chunk(MessageKind::Text, b"Hel", false), chunk(MessageKind::Text, b"lo", true)];
     assert_eq!(drain(&mut conn).0, expected);
-    // One frame over three reads: a chunk per read.
+    // One frame over three reads, drained after each: a chunk per read.
     let bytes = frame_to(Role::Client, true, BINARY, b"abcdef");
-    conn.handle_bytes(T, &bytes[..3]);
-    conn.handle_bytes(T, &bytes[3..6]);
-    conn.handle_bytes(T, &bytes[6..]);
+    let mut events = Vec::new();
+    for read in [&bytes[..3], &bytes[3..6], &bytes[6..]] {
+        give(&mut conn, T, read);
+        events.extend(drain(&mut conn).0);
+    }
     let expected = [
         chunk(MessageKind::Binary, b"a", false),
         chunk(MessageKind::Binary, b"bcd", false),
         chunk(MessageKind::Binary, b"ef", true),
     ];
+    assert_eq!(events, expected);
+    // Reads that come before the chunk is taken wait behind it, and come as one.
+    let bytes = frame_to(Role::Client, true, BINARY, b"abcdef");
+    give(&mut conn, T, &bytes[..3]);
+    give(&mut conn, T, &bytes[3..6]);
+    give(&mut conn, T, &bytes[6..]);
+    let expected = [chunk(MessageKind::Binary, b"a", false), chunk(MessageKind::Binary, b"bcdef", true)];
     assert_eq!(drain(&mut conn).0, expected);
 }
 
@@ -133,11 +142,11 @@ fn streaming_chunks_follow_frames_and_reads() {
 fn streaming_text_chunks_are_whole_characters() {
     let mut conn = Connection::open(T, Role::Server, None, streaming());
     // "é" split across frames, "€" split across reads.
-    conn.handle_bytes(T, &frame_to(Role::Server, false, TEXT, b"a\xC3"));
-    conn.handle_bytes(T, &frame_to(Role::Server, false, CONT, b"\xA9b"));
+    give(&mut conn, T, &frame_to(Role::Server, false, TEXT, b"a\xC3"));
+    give(&mut conn, T, &frame_to(Role::Server, false, CONT, b"\xA9b"));
     let euro = frame_to(Role::Server, true, CONT, "\u{20ac}!".as_bytes());
-    conn.handle_bytes(T, &euro[..7]);
-    conn.handle_bytes(T, &euro[7..]);
+    give(&mut conn, T, &euro[..7]);
+    give(&mut conn, T, &euro[7..]);
     let expected = [
         chunk(MessageKind::Text, b"a", false),
         chunk(MessageKind::Text, "\u{e9}b".as_bytes(), false),
@@ -152,7 +161,7 @@ fn streaming_ends_with_an_empty_final_chunk_when_the_last_frame_is_empty() {
     let mut bytes = frame_to(Role::Client, false, BINARY, b"abc");
     bytes.extend(frame_to(Role::Client, true, CONT, b""));
     bytes.extend(frame_to(Role::Client, true, TEXT, b""));
-    conn.handle_bytes(T, &bytes);
+    give(&mut conn, T, &bytes);
     let expected = [
         chunk(MessageKind::Binary, b"abc", false),
         chunk(MessageKind::Binary, b"", true),
@@ -163,11 +172,11 @@ fn streaming_ends_with_an_empty_final_chunk_when_the_last_frame_is_empty() {
 
 #[test]
 fn streaming_passes_a_message_larger_than_max_message_size() {
-    let client = Config { max_message_size: 16, ..streaming() };
+    let client = streaming().max_message_size(16);
     let mut p = Pair::connected_with(client, config());
     let big: Vec<u8> = (0..100).collect();
-    p.server.conn.send_fragment(Data::Binary(&big[..40]), false).unwrap();
-    p.server.conn.send_fragment(Data::Binary(&big[40..]), true).unwrap();
+    p.server.conn.send_fragment(Fragment::Binary(&big[..40]), false).unwrap();
+    p.server.conn.send_fragment(Fragment::Binary(&big[40..]), true).unwrap();
     p.server.conn.send_text(&"x".repeat(50)).unwrap();
     p.drive();
     let mut data = Vec::new();
@@ -220,7 +229,7 @@ fn buffered_amount_includes_the_handshake() {
     p.drive();
     assert_eq!(p.client.sent.len(), request_len);
     assert_eq!(p.client.conn.buffered_amount(), 0);
-    p.server.conn.accept(p.now, None, &[]).unwrap();
+    p.server.conn.accept(p.now, Accept::new()).unwrap();
     p.server.conn.send_text("Hello").unwrap();
     let response_len = p.server.conn.buffered_amount() - 7;
     p.drive();
@@ -235,7 +244,7 @@ fn sending_while_connecting_is_refused() {
     for conn in [&mut p.client.conn, &mut p.server.conn] {
         refused(conn, LocalError::NotOpen, |c| c.send_text("x"));
         refused(conn, LocalError::NotOpen, |c| c.send_binary(b"x"));
-        refused(conn, LocalError::NotOpen, |c| c.send_fragment(Data::Text("x"), false));
+        refused(conn, LocalError::NotOpen, |c| c.send_fragment(Fragment::Text("x"), false));
         refused(conn, LocalError::NotOpen, |c| c.send_ping(b"x"));
         refused(conn, LocalError::NotOpen, |c| c.send_pong(b"x"));
     }
@@ -244,14 +253,30 @@ fn sending_while_connecting_is_refused() {
 #[test]
 fn unsendable_close_codes_and_long_reasons_are_refused() {
     let mut conn = Connection::open(T, Role::Client, None, config());
-    for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] {
+    for code in [0, 999, 1004, 1006, 1015, 1016, 2999, 5000, 65535] {
         refused(&mut conn, LocalError::InvalidCloseCode(code), |c| c.close(T, code, ""));
     }
+    // 1005 means "no code": it takes no reason.
+    refused(&mut conn, LocalError::ReasonWithoutCode, |c| c.close(T, 1005, "why"));
     refused(&mut conn, LocalError::CloseReasonTooLong(124), |c| c.close(T, 1000, &"r".repeat(124)));
     // 123 bytes is the most that fits.
     conn.close(T, 4999, &"r".repeat(123)).unwrap();
     let close = close_payload(4999, &"r".repeat(123));
     assert_frames(Role::Client, &drain(&mut conn).1, &[(CLOSE, true, &close)]);
+}
+
+#[test]
+fn close_without_a_code_sends_an_empty_close_frame_as_the_browser_does() {
+    // The browser's close() with no arguments: an empty close frame, which
+    // the peer reports as 1005, clean.
+    let mut p = Pair::connected();
+    p.client.conn.close(p.now, rfc6455::CloseCode::NO_STATUS, "").unwrap();
+    let sent = p.client.conn.poll_transmit().unwrap();
+    assert_frames(Role::Client, &sent, &[(CLOSE, true, b"")]);
+    p.inject(Role::Server, &sent);
+    p.drive();
+    assert_eq!(p.server.take(), [closed(1005, "", true)]);
+    assert_eq!(p.client.take(), [closed(1005, "", true)]);
 }
 
 #[test]
@@ -266,12 +291,12 @@ fn control_payloads_over_125_bytes_are_refused() {
 #[test]
 fn whole_messages_are_refused_inside_a_fragmented_one() {
     let mut conn = Connection::open(T, Role::Server, None, config());
-    conn.send_fragment(Data::Text("start"), false).unwrap();
+    conn.send_fragment(Fragment::Text("start"), false).unwrap();
     refused(&mut conn, LocalError::MessageInProgress, |c| c.send_text("x"));
     refused(&mut conn, LocalError::MessageInProgress, |c| c.send_binary(b"x"));
-    refused(&mut conn, LocalError::MessageInProgress, |c| c.send_fragment(Data::Binary(b"x"), true));
+    refused(&mut conn, LocalError::MessageInProgress, |c| c.send_fragment(Fragment::Binary(b"x"), true));
     conn.send_ping(b"ok").unwrap();
-    conn.send_fragment(Data::Text("end"), true).unwrap();
+    conn.send_fragment(Fragment::Text("end"), true).unwrap();
     conn.send_binary(b"next").unwrap();
     let expected: &[(u8, bool, &[u8])] =
         &[(TEXT, false, b"start"), (PING, true, b"ok"), (CONT, true, b"end"), (BINARY, true, b"next")];
@@ -289,7 +314,7 @@ fn sending_after_close_is_refused() {
         let conn = &mut p.client.conn;
         refused(conn, err.clone(), |c| c.send_text("x"));
         refused(conn, err.clone(), |c| c.send_binary(b"x"));
-        refused(conn, err.clone(), |c| c.send_fragment(Data::Binary(b"x"), true));
+        refused(conn, err.clone(), |c| c.send_fragment(Fragment::Binary(b"x"), true));
         refused(conn, err.clone(), |c| c.send_ping(b"x"));
         refused(conn, err.clone(), |c| c.send_pong(b"x"));
         refused(conn, err.clone(), |c| c.close(now, 1000, ""));

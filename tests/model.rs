@@ -13,7 +13,8 @@ use std::time::Duration;
 use common::*;
 use proptest::prelude::*;
 use rfc6455::{
-    ClientRequest, Connection, Error, Event, HandshakeError, LocalError, ProtocolError, ReadyState, Role, accept_key,
+    Accept, ClientRequest, Connection, Error, Event, HandshakeError, LocalError, ProtocolError, ReadyState, Role,
+    accept_key,
 };
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,7 +111,7 @@ fn sendable(code: u16) -> bool {
 }
 
 fn close_bytes(code: u16) -> Vec<u8> {
-    code.to_be_bytes().to_vec()
+    if code == 1005 { Vec::new() } else { code.to_be_bytes().to_vec() }
 }
 
 impl Model {
@@ -214,14 +215,17 @@ impl Model {
                     out.wire.push(Wire::Frame(PING, p.clone()));
                 }
             }
-            Action::Close(code) if !sendable(*code) => out.result = Some(Err(LocalError::InvalidCloseCode(*code))),
+            // 1005 is "no code": an empty close frame, as the browser's close().
+            Action::Close(code) if *code != 1005 && !sendable(*code) => {
+                out.result = Some(Err(LocalError::InvalidCloseCode(*code)))
+            }
             Action::CloseWithLongReason => out.result = Some(Err(LocalError::CloseReasonTooLong(124))),
             Action::Close(code) => {
                 out.result = Some(match self.phase {
                     Phase::Connecting => {
-                        // The browser abandons the attempt.
+                        // The browser abandons the attempt: `error`, then `close`.
                         self.request_pending = false;
-                        self.close_abnormally(&mut out, None);
+                        self.close_abnormally(&mut out, Some(Error::ClosedBeforeOpen));
                         Ok(())
                     }
                     Phase::Open => {
@@ -295,7 +299,8 @@ impl Model {
                 if open_or_closing {
                     out.events.push(ping(p));
                 }
-                if self.phase == Phase::Open {
+                // RFC 6455 §5.5.2: answered until the peer's close frame arrives.
+                if matches!(self.phase, Phase::Open | Phase::CloseSent) {
                     out.wire.push(Wire::Frame(PONG, p.clone()));
                 }
             }
@@ -357,7 +362,7 @@ impl Model {
 /// Stands in for the request event, whose details tests/handshake.rs checks.
 fn dummy_request() -> Box<rfc6455::Request> {
     let mut server = Connection::server(Duration::ZERO, config());
-    server.handle_bytes(Duration::ZERO, REQUEST.as_bytes());
+    give(&mut server, Duration::ZERO, REQUEST.as_bytes());
     match server.poll_event() {
         Some(Event::Request(r)) => r,
         other => panic!("{other:?}"),
@@ -383,8 +388,7 @@ struct Engine {
 
 impl Engine {
     fn new(role: Role) -> Self {
-        let config =
-            rfc6455::Config { close_timeout: CLOSE_TIMEOUT, handshake_timeout: Some(HANDSHAKE_TIMEOUT), ..config() };
+        let config = config().close_timeout(CLOSE_TIMEOUT).handshake_timeout(Some(HANDSHAKE_TIMEOUT));
         let (conn, response) = match role {
             Role::Server => (Connection::server(Duration::ZERO, config), String::new()),
             Role::Client => {
@@ -403,7 +407,7 @@ impl Engine {
     }
 
     fn peer(&mut self, bytes: &[u8]) {
-        self.conn.handle_bytes(self.now, bytes);
+        give(&mut self.conn, self.now, bytes);
     }
 
     fn step(&mut self, action: &Action) -> Out {
@@ -416,7 +420,7 @@ impl Engine {
             Action::Close(code) => result = Some(self.conn.close(now, *code, "")),
             Action::CloseWithLongReason => result = Some(self.conn.close(now, 1000, &"x".repeat(124))),
             Action::Terminate => self.conn.terminate(now),
-            Action::Accept => result = Some(self.conn.accept(now, None, &[])),
+            Action::Accept => result = Some(self.conn.accept(now, Accept::new())),
             Action::Reject => result = Some(self.conn.reject(now, 404, &[], b"")),
             Action::PeerHandshake => match role {
                 Role::Server => self.peer(REQUEST.as_bytes()),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use proptest::prelude::*;
 use rfc6455::{
-    CloseCode, CloseCodeClass, Connection, Error, Event, LocalError, MAX_REASON_LEN, ProtocolError, REGISTRY, Role,
+    CloseCode, CloseCodeClass, Connection, Error, Event, LocalError, MAX_REASON_LEN, ProtocolError, Role,
     truncate_reason,
 };
 
@@ -68,9 +68,9 @@ fn close_through_the_engine(code: u16, reason: &str) -> (Vec<Event>, Vec<Event>)
     let mut server = Connection::open(T, Role::Server, None, config());
     client.close(T, code, reason).unwrap();
     let (_, wire) = drain(&mut client);
-    server.handle_bytes(T, &wire);
+    give(&mut server, T, &wire);
     let (server_events, echo) = drain(&mut server);
-    client.handle_bytes(T, &echo);
+    give(&mut client, T, &echo);
     client.handle_eof(T);
     (server_events, drain(&mut client).0)
 }
@@ -84,7 +84,7 @@ fn every_u16_is_classified_as_the_registry_says() {
         assert_eq!(c.is_sendable(), wire, "{code}");
         assert_eq!(c.name(), name, "{code}");
     }
-    assert!(REGISTRY.iter().all(|r| r.on_wire == row(r.code.0).1 && Some(r.name) == row(r.code.0).2));
+    assert!(CloseCode::registry().iter().all(|r| r.on_wire == row(r.code.0).1 && Some(r.name) == row(r.code.0).2));
 }
 
 #[test]
@@ -117,7 +117,7 @@ proptest! {
     #[test]
     fn only_wire_codes_are_received(code in any::<u16>(), role in prop_oneof![Just(Role::Client), Just(Role::Server)]) {
         let mut conn = Connection::open(T, role, None, config());
-        conn.handle_bytes(T, &frame_to(role, true, CLOSE, &code.to_be_bytes()));
+        give(&mut conn, T, &frame_to(role, true, CLOSE, &code.to_be_bytes()));
         let (events, sent) = drain(&mut conn);
         let reply = decode_frames(&sent);
         if row(code).1 {

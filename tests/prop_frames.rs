@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use proptest::prelude::*;
-use rfc6455::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
-use rfc6455::{Connection, Event, ProtocolError, Role};
+use rfc6455::frame::{FrameError, FrameHeader, MAX_HEADER_LEN, OpCode};
+use rfc6455::{Connection, Event, Role};
 
 const T: Duration = Duration::ZERO;
 const DATA: [OpCode; 3] = [OpCode::Continuation, OpCode::Text, OpCode::Binary];
@@ -64,12 +64,12 @@ proptest! {
     fn lengths_not_in_their_minimal_form_are_refused(len in 0..=0xFFFFu64, top in 1u64 << 63..=u64::MAX) {
         let mut wire = vec![0x82, 127];
         wire.extend_from_slice(&len.to_be_bytes());
-        prop_assert_eq!(FrameHeader::decode(&wire), Err(ProtocolError::BadLength));
+        prop_assert_eq!(FrameHeader::decode(&wire), Err(FrameError::BadLength));
         wire[2..10].copy_from_slice(&top.to_be_bytes());
-        prop_assert_eq!(FrameHeader::decode(&wire), Err(ProtocolError::BadLength));
+        prop_assert_eq!(FrameHeader::decode(&wire), Err(FrameError::BadLength));
         if len < 126 {
             let short = [0x82, 126, (len >> 8) as u8, len as u8];
-            prop_assert_eq!(FrameHeader::decode(&short), Err(ProtocolError::BadLength));
+            prop_assert_eq!(FrameHeader::decode(&short), Err(FrameError::BadLength));
         }
     }
 
@@ -80,12 +80,12 @@ proptest! {
         let h = |opcode| FrameHeader { fin, rsv: 0, opcode, mask: mask.then_some([1, 2, 3, 4]), len };
         let expected = match OpCode::from_u8(op) {
             Err(e) => {
-                prop_assert_eq!(e, ProtocolError::ReservedOpcode(op));
+                prop_assert_eq!(e, FrameError::ReservedOpcode(op));
                 prop_assert_eq!(FrameHeader::decode(&[op | 0x80, 0]), Err(e));
                 return Ok(());
             }
-            Ok(o) if o.is_control() && !fin => Err(ProtocolError::FragmentedControlFrame),
-            Ok(o) if o.is_control() && len > 125 => Err(ProtocolError::ControlFrameTooLong),
+            Ok(o) if o.is_control() && !fin => Err(FrameError::FragmentedControlFrame),
+            Ok(o) if o.is_control() && len > 125 => Err(FrameError::ControlFrameTooLong),
             Ok(o) => Ok(Some((h(o), expected_size(&h(o))))),
         };
         let opcode = OpCode::from_u8(op).unwrap();
@@ -118,7 +118,7 @@ proptest! {
             let frames = decode_frames(&wire);
             prop_assert_eq!(frames.len(), 1);
             prop_assert_eq!(frames[0].mask.is_some(), from == Role::Client);
-            receiver.handle_bytes(T, &wire);
+            give(&mut receiver, T, &wire);
             let expected = if text {
                 Event::Text(String::from_utf8(payload.clone()).unwrap().into())
             } else {

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use rfc6455::{ClientRequest, Config, Connection, Event, Role, accept_key};
+use rfc6455::{Accept, ClientRequest, Config, Connection, Event, Role, accept_key};
 
 const T: Duration = Duration::ZERO;
 
@@ -37,7 +37,7 @@ const PONG_MASKED: &[u8] = &[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4
 
 /// A client whose every mask key is 37 fa 21 3d, as in §5.7.
 fn rfc_config() -> Config {
-    Config { random: repeating(&RFC_KEY), ..Config::default() }
+    Config::default().random(repeating(&RFC_KEY))
 }
 
 fn open(role: Role) -> Connection {
@@ -67,13 +67,13 @@ fn accept_key_of_section_1_3() {
 #[test]
 fn server_answers_the_section_1_3_request_with_the_section_1_3_response() {
     let mut server = Connection::server(T, Config::default());
-    server.handle_bytes(T, RFC_REQUEST.as_bytes());
+    give(&mut server, T, RFC_REQUEST.as_bytes());
     let Some(Event::Request(req)) = server.poll_event() else { panic!("no request") };
     assert!(req.is_upgrade());
     assert_eq!((req.method.as_str(), req.path.as_str(), req.query.as_deref()), ("GET", "/chat", None));
     assert_eq!(req.protocols, ["chat", "superchat"]);
     assert_eq!(req.headers.get_str("Origin"), Some("http://example.com"));
-    server.accept(T, Some("chat"), &[]).unwrap();
+    server.accept(T, Accept::new().protocol("chat")).unwrap();
     let (events, bytes) = drain(&mut server);
     assert_eq!(events, [server_open(Some("chat"))]);
     assert_eq!(String::from_utf8(bytes).unwrap(), RFC_RESPONSE);
@@ -82,7 +82,7 @@ fn server_answers_the_section_1_3_request_with_the_section_1_3_response() {
 
 #[test]
 fn client_with_the_sample_nonce_sends_the_section_1_3_key_and_accepts_the_response() {
-    let config = Config { random: repeating(b"the sample nonce"), ..Config::default() };
+    let config = Config::default().random(repeating(b"the sample nonce"));
     let request = ClientRequest::new("ws://server.example.com/chat").unwrap().protocol("chat").protocol("superchat");
     let mut client = Connection::client(T, &request, config).unwrap();
     let (_, sent) = drain(&mut client);
@@ -91,7 +91,7 @@ fn client_with_the_sample_nonce_sends_the_section_1_3_key_and_accepts_the_respon
     assert!(sent.contains("\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"), "{sent}");
     assert!(sent.contains("\r\nSec-WebSocket-Protocol: chat, superchat\r\n"), "{sent}");
     assert!(sent.contains("\r\nSec-WebSocket-Version: 13\r\n"), "{sent}");
-    client.handle_bytes(T, RFC_RESPONSE.as_bytes());
+    give(&mut client, T, RFC_RESPONSE.as_bytes());
     let Some(Event::Open(opened)) = client.poll_event() else { panic!("not open") };
     assert_eq!(opened.protocol.as_deref(), Some("chat"));
     assert_eq!(opened.headers.get_str("sec-websocket-accept"), Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
@@ -102,37 +102,37 @@ fn client_with_the_sample_nonce_sends_the_section_1_3_key_and_accepts_the_respon
 #[test]
 fn single_frame_unmasked_text_to_a_client() {
     let mut client = open(Role::Client);
-    client.handle_bytes(T, HELLO_UNMASKED);
+    give(&mut client, T, HELLO_UNMASKED);
     assert_eq!(drain(&mut client), (vec![text("Hello")], vec![]));
 }
 
 #[test]
 fn single_frame_masked_text_to_a_server() {
     let mut server = open(Role::Server);
-    server.handle_bytes(T, HELLO_MASKED);
+    give(&mut server, T, HELLO_MASKED);
     assert_eq!(drain(&mut server), (vec![text("Hello")], vec![]));
 }
 
 #[test]
 fn fragmented_unmasked_text_to_a_client() {
     let mut client = open(Role::Client);
-    client.handle_bytes(T, HEL);
+    give(&mut client, T, HEL);
     assert_eq!(drain(&mut client), (vec![], vec![]));
-    client.handle_bytes(T, LO);
+    give(&mut client, T, LO);
     assert_eq!(drain(&mut client), (vec![text("Hello")], vec![]));
 }
 
 #[test]
 fn unmasked_ping_is_answered_with_the_masked_pong() {
     let mut client = open(Role::Client);
-    client.handle_bytes(T, PING_UNMASKED);
+    give(&mut client, T, PING_UNMASKED);
     assert_eq!(drain(&mut client), (vec![ping(b"Hello")], PONG_MASKED.to_vec()));
 }
 
 #[test]
 fn masked_pong_to_a_server() {
     let mut server = open(Role::Server);
-    server.handle_bytes(T, PONG_MASKED);
+    give(&mut server, T, PONG_MASKED);
     assert_eq!(drain(&mut server), (vec![pong(b"Hello")], vec![]));
 }
 
@@ -141,7 +141,7 @@ fn binary_with_16_and_64_bit_lengths_to_a_client() {
     for len in [256, 65536] {
         let (frame, payload) = long_binary(len);
         let mut client = open(Role::Client);
-        client.handle_bytes(T, &frame);
+        give(&mut client, T, &frame);
         assert_eq!(drain(&mut client), (vec![binary(&payload)], vec![]), "{len}");
     }
 }
@@ -151,9 +151,9 @@ fn server_encodes_the_unmasked_examples() {
     let mut server = open(Role::Server);
     server.send_text("Hello").unwrap();
     assert_eq!(drain(&mut server).1, HELLO_UNMASKED);
-    server.send_fragment(rfc6455::Data::Text("Hel"), false).unwrap();
+    server.send_fragment(rfc6455::Fragment::Text("Hel"), false).unwrap();
     assert_eq!(drain(&mut server).1, HEL);
-    server.send_fragment(rfc6455::Data::Text("lo"), true).unwrap();
+    server.send_fragment(rfc6455::Fragment::Text("lo"), true).unwrap();
     assert_eq!(drain(&mut server).1, LO);
     server.send_ping(b"Hello").unwrap();
     assert_eq!(drain(&mut server).1, PING_UNMASKED);
@@ -190,7 +190,7 @@ fn client_masks_the_long_examples_and_a_server_reads_them_back() {
         let masked: Vec<u8> = payload.iter().enumerate().map(|(i, b)| b ^ RFC_KEY[i % 4]).collect();
         assert_eq!(bytes[head + 4..], masked);
         let mut server = open(Role::Server);
-        server.handle_bytes(T, &bytes);
+        give(&mut server, T, &bytes);
         assert_eq!(drain(&mut server), (vec![binary(&payload)], vec![]));
     }
 }

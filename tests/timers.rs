@@ -9,7 +9,7 @@ use common::*;
 use rfc6455::{Config, Connection, Error, ReadyState, Role};
 
 fn keepalive(interval: u64, idle: u64) -> Config {
-    Config { keepalive_interval: Some(secs(interval)), idle_timeout: Some(secs(idle)), ..config() }
+    config().keepalive_interval(Some(secs(interval))).idle_timeout(Some(secs(idle)))
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn keepalive_pings_keep_a_live_peer_in() {
 
 #[test]
 fn without_pongs_the_idle_timeout_closes_with_1001() {
-    let client = Config { auto_pong: false, ..config() };
+    let client = config().auto_pong(false);
     let mut p = Pair::connected_with(client, keepalive(3, 10));
     p.advance(ms(9999));
     assert_eq!(p.client.take(), vec![ping(b""); 3]);
@@ -46,7 +46,7 @@ fn without_pongs_the_idle_timeout_closes_with_1001() {
 
 #[test]
 fn the_application_can_answer_pings_itself() {
-    let client = Config { auto_pong: false, ..config() };
+    let client = config().auto_pong(false);
     let mut p = Pair::connected_with(client, keepalive(3, 10));
     for _ in 0..5 {
         p.advance(secs(3));
@@ -62,7 +62,7 @@ fn the_application_can_answer_pings_itself() {
 
 #[test]
 fn any_received_bytes_reset_the_idle_timer() {
-    let server = Config { idle_timeout: Some(secs(10)), ..config() };
+    let server = config().idle_timeout(Some(secs(10)));
     let mut p = Pair::connected_with(config(), server);
     p.advance(secs(6));
     p.client.conn.send_text("still here").unwrap();
@@ -78,8 +78,8 @@ fn any_received_bytes_reset_the_idle_timer() {
 #[test]
 fn the_handshake_timeout_counts_from_creation() {
     // The client never sends its request.
-    let client = Config { handshake_timeout: None, ..config() };
-    let server = Config { handshake_timeout: Some(secs(2)), ..config() };
+    let client = config().handshake_timeout(None);
+    let server = config().handshake_timeout(Some(secs(2)));
     let mut p = Pair::handshake(client, server);
     p.client.paused = true;
     assert_eq!(p.server.conn.poll_timeout(), Some(secs(2)));
@@ -93,7 +93,7 @@ fn the_handshake_timeout_counts_from_creation() {
 
 #[test]
 fn a_client_times_out_waiting_for_the_response() {
-    let mut p = Pair::handshake(config(), Config { handshake_timeout: None, ..config() });
+    let mut p = Pair::handshake(config(), config().handshake_timeout(None));
     p.drive();
     // The server has the request and never answers.
     assert!(matches!(p.server.take().as_slice(), [rfc6455::Event::Request(_)]));
@@ -150,18 +150,16 @@ fn no_timeouts_after_closed() {
 
 #[test]
 fn timer_settings_near_the_limit_of_duration_do_not_overflow() {
-    let config = Config {
-        close_timeout: Duration::MAX,
-        handshake_timeout: Some(Duration::MAX),
-        keepalive_interval: Some(Duration::MAX),
-        idle_timeout: Some(Duration::MAX),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .close_timeout(Duration::MAX)
+        .handshake_timeout(Some(Duration::MAX))
+        .keepalive_interval(Some(Duration::MAX))
+        .idle_timeout(Some(Duration::MAX));
     let now = Duration::from_secs(1_000);
     let mut server = Connection::server(now, config.clone());
     assert_eq!(server.poll_timeout(), Some(Duration::MAX));
     let mut conn = Connection::open(now, Role::Client, None, config);
-    conn.handle_bytes(now, &[0x89, 0x00]);
+    give(&mut conn, now, &[0x89, 0x00]);
     assert_eq!(conn.poll_timeout(), Some(Duration::MAX));
     conn.close(now, 1000, "").unwrap();
     assert_eq!(conn.poll_timeout(), Some(Duration::MAX));

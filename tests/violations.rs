@@ -168,7 +168,7 @@ fn invalid_utf8_across_reads_and_frames() {
         violates(to, &frame_to(to, true, TEXT, b"\xED\xA0\x80"), e, 1007);
     }
     // Streaming mode fails just as fast.
-    let streaming = Config { receive: rfc6455::ReceiveMode::Streaming, ..config() };
+    let streaming = config().receive(rfc6455::ReceiveMode::Streaming);
     let before = [chunk(rfc6455::MessageKind::Text, b"a", false)];
     assert_violation(streaming, Role::Client, &[&[0x01, 0x03, b'a', 0xE2], b"b"], &before, e, 1007);
 }
@@ -201,7 +201,7 @@ fn close_reason_that_is_not_utf8() {
 
 #[test]
 fn message_over_the_limit_is_refused_at_the_header() {
-    let small = Config { max_message_size: 10, ..config() };
+    let small = config().max_message_size(10);
     let e = ProtocolError::MessageTooBig;
     for to in BOTH {
         // Only the header of an 11-byte frame: refused before any payload.

@@ -275,17 +275,20 @@ pub mod ours {
         while got.messages < want {
             let n = stream.read_into(buf);
             assert!(n > 0, "input ran out");
-            conn.handle_bytes(NOW, &buf[..n]);
-            while let Some(event) = conn.poll_event() {
-                got.messages += 1;
-                got.bytes += match event {
-                    Event::Binary(data) => data.len(),
-                    Event::Text(text) => text.len(),
-                    other => panic!("unexpected event {other:?}"),
-                };
-            }
-            while let Some(bytes) = conn.poll_transmit() {
-                stream.write_bytes(&bytes);
+            let mut taken = 0;
+            while taken < n {
+                taken += conn.handle_bytes(NOW, &buf[taken..n]);
+                while let Some(event) = conn.poll_event() {
+                    got.messages += 1;
+                    got.bytes += match event {
+                        Event::Binary(data) => data.len(),
+                        Event::Text(text) => text.len(),
+                        other => panic!("unexpected event {other:?}"),
+                    };
+                }
+                while let Some(bytes) = conn.poll_transmit() {
+                    stream.write_bytes(&bytes);
+                }
             }
         }
         got

@@ -20,7 +20,7 @@ use crate::handshake::{self, Accept, ClientHandshake, ClientRequest, Opened, Req
 use crate::local_error::LocalError;
 use crate::payload::Payload;
 use crate::role::Role;
-use crate::state::{self, Ending, Input, Phase, ReadyState, Reads, Timer};
+use crate::state::{self, Ending, Input, Phase, Reads, ReadyState, Timer};
 
 pub use send::Fragment;
 

@@ -133,6 +133,7 @@ impl Receiver {
 
     /// Forgets everything: the connection closed.
     pub(super) fn reset(&mut self) {
+        self.decoder.reset();
         self.message.reset();
         self.control_len = 0;
         self.unread = Vec::new();

@@ -31,23 +31,23 @@ impl<'a> Masked<'a> {
         Masked { bytes, key: None }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.bytes.len()
     }
 
     #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.bytes.is_empty()
     }
 
     /// The bytes unmasked into a payload: inline when they fit.
     #[inline(always)]
-    pub(crate) fn to_payload(&self) -> Payload {
+    pub(crate) fn to_payload(self) -> Payload {
         Payload::unmasked(self.bytes, self.key)
     }
 
     /// Appends the bytes unmasked, in one pass.
-    pub(crate) fn extend_into(&self, dst: &mut Vec<u8>) {
+    pub(crate) fn extend_into(self, dst: &mut Vec<u8>) {
         match self.key {
             Some(key) => mask::extend_unmasked(dst, self.bytes, key, 0),
             None => dst.extend_from_slice(self.bytes),
@@ -55,7 +55,7 @@ impl<'a> Masked<'a> {
     }
 
     /// Writes the bytes unmasked into `dst`, which has exactly their length.
-    pub(crate) fn unmask_into(&self, dst: &mut [u8]) {
+    pub(crate) fn unmask_into(self, dst: &mut [u8]) {
         dst.copy_from_slice(self.bytes);
         if let Some(key) = self.key {
             mask::apply_mask(dst, key, 0);
@@ -105,6 +105,12 @@ impl Decoder {
     /// A decoder for the frames the peer of `role` sends.
     pub(crate) fn new(role: Role) -> Self {
         Decoder { masked: role == Role::Server, head: [0; MAX_HEADER_LEN], head_len: 0, frame: None }
+    }
+
+    /// Forgets a frame partly read: the connection closed.
+    pub(crate) fn reset(&mut self) {
+        self.head_len = 0;
+        self.frame = None;
     }
 
     /// Whether the decoder is between frames: no header or payload partly read.

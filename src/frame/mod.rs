@@ -11,6 +11,8 @@ pub(crate) mod decode;
 use core::fmt;
 
 pub use crate::mask::apply_mask;
+#[doc(hidden)]
+pub use crate::mask::apply_mask_scalar;
 
 /// A frame that breaks RFC 6455 §5 by itself, whatever came before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -138,14 +138,9 @@ pub fn close_payload(data: &[u8]) {
     let events: Vec<Event> = core::iter::from_fn(|| server.poll_event()).collect();
     let sent: Vec<u8> = core::iter::from_fn(|| server.poll_transmit()).flat_map(|b| b.to_vec()).collect();
     let (expected_events, answer) = match parsed {
-        Ok(None) => (
-            alloc::vec![Event::Closed(CloseEvent::new(CloseCode::NO_STATUS, "", true))],
-            Vec::new(),
-        ),
+        Ok(None) => (alloc::vec![Event::Closed(CloseEvent::new(CloseCode::NO_STATUS, "", true))], Vec::new()),
         // The echo repeats code and reason.
-        Ok(Some((code, reason))) => {
-            (alloc::vec![Event::Closed(CloseEvent::new(code, reason, true))], data.to_vec())
-        }
+        Ok(Some((code, reason))) => (alloc::vec![Event::Closed(CloseEvent::new(code, reason, true))], data.to_vec()),
         Err(e) => {
             let mut answer = e.close_code().0.to_be_bytes().to_vec();
             answer.extend_from_slice(close::truncate_reason(&e.to_string()).as_bytes());

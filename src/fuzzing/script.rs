@@ -70,19 +70,18 @@ impl Settings {
     /// 16-byte draw (a client's handshake nonce) is `nonce`.
     pub(super) fn config(&self, nonce: [u8; 16]) -> Config {
         let tenths = |t: u8| Duration::from_millis(u64::from(t) * 100);
-        Config {
-            max_message_size: usize::from(self.max_message_size),
-            receive: if self.streaming { ReceiveMode::Streaming } else { ReceiveMode::Messages },
-            auto_pong: self.auto_pong,
-            close_timeout: tenths(self.close_timeout),
-            handshake_timeout: self.handshake_timeout.map(tenths),
-            keepalive_interval: self.keepalive.map(tenths),
-            idle_timeout: self.idle.map(tenths),
-            max_handshake_bytes: usize::from(self.max_handshake_bytes),
-            max_headers: usize::from(self.max_headers),
-            max_unread_input: usize::from(self.max_unread),
-            random: deterministic(nonce),
-        }
+        Config::default()
+            .max_message_size(usize::from(self.max_message_size))
+            .receive(if self.streaming { ReceiveMode::Streaming } else { ReceiveMode::Messages })
+            .auto_pong(self.auto_pong)
+            .close_timeout(tenths(self.close_timeout))
+            .handshake_timeout(self.handshake_timeout.map(tenths))
+            .keepalive_interval(self.keepalive.map(tenths))
+            .idle_timeout(self.idle.map(tenths))
+            .max_handshake_bytes(usize::from(self.max_handshake_bytes))
+            .max_headers(usize::from(self.max_headers))
+            .max_unread_input(usize::from(self.max_unread))
+            .random(deterministic(nonce))
     }
 }
 

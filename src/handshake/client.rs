@@ -366,10 +366,10 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
     #[test]
     fn header_slots_follow_the_block_not_the_limit() {
         for max_headers in [usize::MAX, 1 << 40] {
-            let mut hs = handshake(&Config { max_headers, ..Config::default() });
+            let mut hs = handshake(&Config::default().max_headers(max_headers));
             assert!(matches!(hs.handle(SWITCHING), Ok(Some((_, n))) if n == SWITCHING.len()));
         }
-        let mut hs = handshake(&Config { max_headers: 0, ..Config::default() });
+        let mut hs = handshake(&Config::default().max_headers(0));
         assert!(matches!(hs.handle(SWITCHING), Err(HandshakeError::TooManyHeaders)));
     }
 
@@ -395,7 +395,7 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
     #[test]
     fn interim_responses_count_against_the_limit() {
         let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
-        let cfg = Config { max_handshake_bytes: 4 * interim.len() + SWITCHING.len(), ..Config::default() };
+        let cfg = Config::default().max_handshake_bytes(4 * interim.len() + SWITCHING.len());
         let mut hs = handshake(&cfg);
         assert!(matches!(hs.handle(&interim.repeat(4)), Ok(None)));
         assert!(matches!(hs.handle(SWITCHING), Ok(Some(_))));

@@ -45,6 +45,7 @@ pub fn accept_key(key: &[u8]) -> String {
 /// What the handshake settled, handed to the application in
 /// [`Event::Open`](crate::Event::Open).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Opened {
     /// The subprotocol agreed on (`Sec-WebSocket-Protocol`), as the browser's `protocol`.
     pub protocol: Option<String>,

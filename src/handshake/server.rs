@@ -399,11 +399,11 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
         let block = b"GET / HTTP/1.1\r\nA: b\r\n\r\n";
         assert_eq!((header_slots(block, usize::MAX).len(), header_slots(block, 1).len()), (3, 1));
         for max_headers in [usize::MAX, usize::MAX / 32 + 1, 1 << 40] {
-            let cfg = Config { max_headers, ..Config::default() };
+            let cfg = Config::default().max_headers(max_headers);
             let (req, _) = ServerHandshake::new(&cfg).handle(RFC_REQUEST).unwrap().unwrap();
             assert!(req.is_upgrade());
         }
-        let none = Config { max_headers: 0, ..Config::default() };
+        let none = Config::default().max_headers(0);
         assert_eq!(ServerHandshake::new(&none).handle(RFC_REQUEST), Err(HandshakeError::TooManyHeaders));
         let (req, _) = ServerHandshake::new(&none).handle(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap();
         assert!(!req.is_upgrade() && req.headers.is_empty());
@@ -460,7 +460,7 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
             Err(HandshakeError::Method)
         );
         assert!(hs.is_head());
-        let cfg = Config { max_handshake_bytes: 16, ..Config::default() };
+        let cfg = Config::default().max_handshake_bytes(16);
         let mut hs = ServerHandshake::new(&cfg);
         assert_eq!(hs.handle(b"HEAD / HTTP/1.1\r\nX: y"), Err(HandshakeError::HeadersTooLarge));
         assert!(hs.is_head());
@@ -477,7 +477,7 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
     #[test]
     fn limits() {
-        let cfg = Config { max_handshake_bytes: 64, max_headers: 2, ..Config::default() };
+        let cfg = Config::default().max_handshake_bytes(64).max_headers(2);
         let mut hs = ServerHandshake::new(&cfg);
         assert_eq!(hs.handle(&[b'a'; 63]), Ok(None));
         assert_eq!(hs.handle(&[b'a'; 1000]), Err(HandshakeError::HeadersTooLarge));

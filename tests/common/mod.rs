@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rfc6455::{
-    ClientRequest, CloseCode, CloseEvent, Config, Connection, Error, Event, LocalError, MessageKind, Opened, Payload,
+    Accept, ClientRequest, CloseEvent, Config, Connection, Error, Event, LocalError, MessageKind, Opened, Payload,
     ProtocolError, Random, ReadyState, ReceiveMode, Role,
 };
 
@@ -63,7 +63,13 @@ pub fn seeded(seed: u64) -> Random {
 
 /// The default settings with deterministic randomness.
 pub fn config() -> Config {
-    Config { random: seeded(0x5eed_1234_abcd), ..Config::default() }
+    Config::default().random(seeded(0x5eed_1234_abcd))
+}
+
+/// Hands all of `bytes` to `conn`, which must take them in one call: the
+/// inputs of these tests are far below `Config::max_unread_input`.
+pub fn give(conn: &mut Connection, now: Duration, bytes: &[u8]) {
+    assert_eq!(conn.handle_bytes(now, bytes), bytes.len(), "the engine took only part of the input");
 }
 
 // ----- events -----
@@ -89,7 +95,7 @@ pub fn chunk(kind: MessageKind, data: &[u8], fin: bool) -> Event {
 }
 
 pub fn closed(code: u16, reason: &str, was_clean: bool) -> Event {
-    Event::Closed(CloseEvent { code: CloseCode(code), reason: reason.into(), was_clean })
+    Event::Closed(CloseEvent::new(code, reason, was_clean))
 }
 
 /// The close event of a connection that ended without a closing handshake.
@@ -107,7 +113,9 @@ pub fn violation(e: ProtocolError) -> Event {
 
 /// The `Open` event of a server (a client's carries the response headers).
 pub fn server_open(protocol: Option<&str>) -> Event {
-    Event::Open(Box::new(Opened { protocol: protocol.map(String::from), ..Opened::default() }))
+    let mut opened = Opened::default();
+    opened.protocol = protocol.map(String::from);
+    Event::Open(Box::new(opened))
 }
 
 /// Takes every event and every transmitted byte of a connection used alone.
@@ -325,9 +333,12 @@ fn step(now: Duration, from: &mut Side, to: &mut Side) -> bool {
     if !from.paused {
         if !from.in_flight.is_empty() {
             let bytes = std::mem::take(&mut from.in_flight);
-            // A closed socket reads nothing more.
-            if !to.closed_transport {
-                to.conn.handle_bytes(now, &bytes);
+            // A closed socket reads nothing more. What the engine does not
+            // take waits until its events are taken, as the contract says.
+            let mut at = 0;
+            while !to.closed_transport && at < bytes.len() {
+                at += to.conn.handle_bytes(now, &bytes[at..]);
+                to.collect();
             }
             progress = true;
         }
@@ -378,7 +389,7 @@ impl Pair {
         let mut pair = Self::handshake(client, server);
         pair.drive();
         assert!(matches!(pair.server.events.as_slice(), [Event::Request(r)] if r.is_upgrade()));
-        pair.server.conn.accept(pair.now, None, &[]).unwrap();
+        pair.server.conn.accept(pair.now, Accept::new()).unwrap();
         pair.drive();
         assert_eq!(pair.server.events[1..], [server_open(None)]);
         assert!(matches!(pair.client.events.as_slice(), [Event::Open(o)] if o.protocol.is_none()));
@@ -416,7 +427,7 @@ impl Pair {
     /// Hands `bytes` to one side as if its peer had sent them, then drives.
     pub fn inject(&mut self, to: Role, bytes: &[u8]) {
         let now = self.now;
-        self.side(to).conn.handle_bytes(now, bytes);
+        give(&mut self.side(to).conn, now, bytes);
         self.drive();
     }
 
@@ -457,7 +468,7 @@ pub const NONCE: &[u8; 16] = b"0123456789abcdef";
 
 /// Settings of the chunking tests: a receive mode, and `NONCE` as every random byte source.
 pub fn run_config(receive: ReceiveMode) -> Config {
-    Config { receive, random: repeating(NONCE), ..Config::default() }
+    Config::default().receive(receive).random(repeating(NONCE))
 }
 
 /// Feeds `pieces` to a fresh connection of `role`, accepting the request as
@@ -475,7 +486,7 @@ pub fn feed(role: Role, mode: ReceiveMode, pieces: &[&[u8]], eof: bool) -> (Vec<
     let mut poll = |conn: &mut Connection| {
         while let Some(ev) = conn.poll_event() {
             if matches!(ev, Event::Request(_)) {
-                conn.accept(T, None, &[]).unwrap();
+                conn.accept(T, Accept::new()).unwrap();
             }
             events.push(ev);
         }
@@ -485,8 +496,11 @@ pub fn feed(role: Role, mode: ReceiveMode, pieces: &[&[u8]], eof: bool) -> (Vec<
     };
     poll(&mut conn);
     for piece in pieces {
-        conn.handle_bytes(T, piece);
-        poll(&mut conn);
+        let mut at = 0;
+        while at < piece.len() {
+            at += conn.handle_bytes(T, &piece[at..]);
+            poll(&mut conn);
+        }
     }
     if eof {
         conn.handle_eof(T);
