@@ -323,8 +323,7 @@ impl Connection {
     /// Frames queued since the last call come as one buffer, which is handed
     /// over (the connection keeps no buffer between transmits, so an idle one
     /// holds no heap). A payload given to
-    /// [`send_binary_bytes`](Self::send_binary_bytes) or
-    /// [`send_text_bytes`](Self::send_text_bytes) comes as a transmit of
+    /// [`send_binary_bytes`](Self::send_binary_bytes) comes as a transmit of
     /// its own after its header: write consecutive transmits with one
     /// vectored write where the transport has it.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {

@@ -1,6 +1,6 @@
 //! The frame layer (RFC 6455 §5): frame headers of 2 to 14 bytes, decoded
 //! without buffering and encoded into a fixed array, masking, and the
-//! [`Decoder`](decode) that cuts a byte stream into frames.
+//! decoder that cuts a byte stream into frames (crate-private).
 //!
 //! This layer knows nothing of HTTP, messages or connection state: its rules
 //! are the ones a frame alone settles (§5.1 masking by role, §5.2 the header
