@@ -8,8 +8,6 @@
 
 use core::fmt;
 
-use crate::frame::FrameHeader;
-
 /// A frame that breaks the rules of the negotiated extensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ExtensionError {
@@ -30,13 +28,13 @@ impl fmt::Display for ExtensionError {
 pub(crate) struct Extensions;
 
 impl Extensions {
-    /// Checks a frame's header when it arrives. `Ok(true)`: the payload is
-    /// delivered as it arrives, so the length the header announces is the
-    /// length the message grows by (the assembler may check its size limit
-    /// before any payload is buffered).
+    /// Checks a frame's RSV bits when its header arrives. `Ok(true)`: the
+    /// payload is delivered as it arrives, so the length the header announces
+    /// is the length the message grows by (the assembler may check its size
+    /// limit before any payload is buffered).
     #[inline(always)]
-    pub(crate) fn check(&self, header: &FrameHeader) -> Result<bool, ExtensionError> {
-        if header.rsv != 0 {
+    pub(crate) fn check(&self, rsv: u8) -> Result<bool, ExtensionError> {
+        if rsv != 0 {
             return Err(ExtensionError::ReservedBits);
         }
         Ok(true)

@@ -84,7 +84,6 @@ impl Assembler {
     }
 
     /// Whether a message is in progress.
-    #[cfg(test)]
     pub(crate) fn in_message(&self) -> bool {
         self.kind.is_some()
     }
@@ -117,34 +116,58 @@ impl Assembler {
     }
 
     /// A piece of a data frame's payload; `end` says it ends the message (the
-    /// last piece of a FIN frame). Returns the event it completes, if any.
+    /// last piece of a FIN frame), `more` how many bytes the frame still has
+    /// to bring (so the buffer never grows past what the frame needs).
+    /// The event it completes, if any, is written to `out`: built where the
+    /// caller returns it, since moving a just-built event through wrapping
+    /// enums copies it in pieces the CPU then stalls on.
     #[inline(always)]
-    pub(crate) fn piece(&mut self, data: Masked<'_>, end: bool) -> Result<Option<Event>, MessageError> {
+    pub(crate) fn piece(
+        &mut self,
+        data: Masked<'_>,
+        end: bool,
+        more: u64,
+        out: &mut Option<Event>,
+    ) -> Result<(), MessageError> {
         if end && self.len == 0 && self.buf.is_empty() {
             // The hot path: a whole message in one piece, unmasked straight into its payload.
             self.check_size(data.len() as u64)?;
             let kind = self.kind.take().expect("start_frame began a message");
-            let payload = data.to_payload();
-            let text = kind == MessageKind::Text;
-            if text && !payload.is_ascii() && utf8::validate(&payload).is_err() {
-                return Err(MessageError::InvalidUtf8);
+            // One branch per variant, each building its event in place: a
+            // payload built first and moved in would be copied.
+            let small = data.len() <= Payload::INLINE;
+            match (self.mode, kind) {
+                (ReceiveMode::Messages, MessageKind::Binary) if small => *out = Some(Event::Binary(data.to_inline())),
+                (ReceiveMode::Messages, MessageKind::Binary) => *out = Some(Event::Binary(data.to_payload())),
+                (ReceiveMode::Messages, MessageKind::Text) => {
+                    if small {
+                        *out = Some(Event::Text(Text::from_validated(data.to_inline())));
+                    } else {
+                        *out = Some(Event::Text(Text::from_validated(data.to_payload())));
+                    }
+                    if let Some(Event::Text(text)) = out
+                        && !text.as_bytes().is_ascii()
+                        && utf8::validate(text.as_bytes()).is_err()
+                    {
+                        *out = None;
+                        return Err(MessageError::InvalidUtf8);
+                    }
+                }
+                (ReceiveMode::Streaming, _) => return whole_chunk(kind, data, out),
             }
-            return Ok(Some(match self.mode {
-                ReceiveMode::Streaming => whole_chunk(kind, payload),
-                // One branch per variant: a shared tail would copy the event.
-                ReceiveMode::Messages if text => Event::Text(Text::from_validated(payload)),
-                ReceiveMode::Messages => Event::Binary(payload),
-            }));
+            return Ok(());
         }
-        self.add(data, end)
+        *out = self.add(data, end, more)?;
+        Ok(())
     }
 
     /// The general path: a piece appended to what came before.
-    fn add(&mut self, data: Masked<'_>, end: bool) -> Result<Option<Event>, MessageError> {
+    #[inline(never)]
+    fn add(&mut self, data: Masked<'_>, end: bool, more: u64) -> Result<Option<Event>, MessageError> {
         let kind = self.kind.expect("start_frame began a message");
         self.check_size(data.len() as u64)?;
         self.len += data.len() as u64;
-        self.grow(data.len());
+        self.grow(data.len(), more);
         let start = self.buf.len();
         data.extend_into(&mut self.buf);
         let text = kind == MessageKind::Text;
@@ -193,15 +216,18 @@ impl Assembler {
     }
 
     /// Room for `n` more bytes: the buffer at most doubles, and never grows
-    /// past what has arrived plus what the limit allows.
-    fn grow(&mut self, n: usize) {
+    /// past the limit, nor past what the current frame still brings (`more`).
+    fn grow(&mut self, n: usize, more: u64) {
         let need = self.buf.len() + n;
         if need <= self.buf.capacity() {
             return;
         }
         let doubled = self.buf.capacity().saturating_mul(2);
         let cap = match self.mode {
-            ReceiveMode::Messages => usize::try_from(self.max).unwrap_or(usize::MAX),
+            ReceiveMode::Messages => {
+                let frame = need.saturating_add(usize::try_from(more).unwrap_or(usize::MAX));
+                usize::try_from(self.max).unwrap_or(usize::MAX).min(frame)
+            }
             ReceiveMode::Streaming => need,
         };
         let target = doubled.min(cap).max(need);
@@ -220,8 +246,13 @@ impl Assembler {
 /// A whole message as the one chunk of a stream (out of line: the streaming
 /// mode is not the hot path).
 #[inline(never)]
-fn whole_chunk(kind: MessageKind, data: Payload) -> Event {
-    Event::Chunk { kind, data, fin: true }
+fn whole_chunk(kind: MessageKind, data: Masked<'_>, out: &mut Option<Event>) -> Result<(), MessageError> {
+    let data = data.to_payload();
+    if kind == MessageKind::Text && utf8::validate(&data).is_err() {
+        return Err(MessageError::InvalidUtf8);
+    }
+    *out = Some(Event::Chunk { kind, data, fin: true });
+    Ok(())
 }
 
 #[cfg(test)]
@@ -232,9 +263,15 @@ mod tests {
         a.start_frame(opcode, Some(pieces.iter().map(|p| p.len() as u64).sum()))?;
         let mut events = Vec::new();
         for (i, p) in pieces.iter().enumerate() {
-            events.extend(a.piece(Masked::plain(p), fin && i + 1 == pieces.len())?);
+            events.extend(piece(a, p, fin && i + 1 == pieces.len(), 0)?);
         }
         Ok(events)
+    }
+
+    fn piece(a: &mut Assembler, data: &[u8], end: bool, more: u64) -> Result<Option<Event>, MessageError> {
+        let mut out = None;
+        a.piece(Masked::plain(data), end, more, &mut out)?;
+        Ok(out)
     }
 
     #[test]
@@ -263,8 +300,8 @@ mod tests {
         // Without an announced length (a transforming extension), the pieces are counted.
         let mut a = Assembler::new(ReceiveMode::Messages, 4);
         a.start_frame(OpCode::Binary, None).unwrap();
-        assert_eq!(a.piece(Masked::plain(b"abc"), false), Ok(None));
-        assert_eq!(a.piece(Masked::plain(b"de"), true), Err(MessageError::TooBig));
+        assert_eq!(piece(&mut a, b"abc", false, 0), Ok(None));
+        assert_eq!(piece(&mut a, b"de", true, 0), Err(MessageError::TooBig));
         assert!(a.capacity() <= 4);
     }
 
@@ -274,7 +311,7 @@ mod tests {
         a.start_frame(OpCode::Binary, None).unwrap();
         let mut caps = Vec::new();
         for _ in 0..100 {
-            a.piece(Masked::plain(&[1; 100]), false).unwrap();
+            piece(&mut a, &[1; 100], false, u64::MAX).unwrap();
             assert!(a.capacity() <= 2 * a.held().max(100), "{} for {}", a.capacity(), a.held());
             caps.push(a.capacity());
         }

@@ -50,25 +50,31 @@ impl Payload {
 
     /// `src` unmasked with `key` (if any), starting at phase 0 of the key:
     /// inline when it fits, otherwise in a buffer of exactly its length.
+    #[inline(always)]
     pub(crate) fn unmasked(src: &[u8], key: Option<[u8; 4]>) -> Self {
         if src.len() <= Self::INLINE {
-            Self::inline_unmasked(src, src.len(), key)
+            Self::inline_unmasked(src, src.len(), key.map(u32::from_ne_bytes))
         } else {
-            Self::from(Self::unmasked_vec(src, key))
+            Self::shared_unmasked(src, key)
         }
+    }
+
+    #[inline(never)]
+    fn shared_unmasked(src: &[u8], key: Option<[u8; 4]>) -> Self {
+        Self::from(Self::unmasked_vec(src, key))
     }
 
     /// The first `len` bytes of `src` (`len <= INLINE`), unmasked with `key`,
     /// inline. Fixed-size copies and XORs when `src` has `INLINE` bytes to
     /// read: the bytes past `len` are never shown.
     #[inline(always)]
-    pub(crate) fn inline_unmasked(src: &[u8], len: usize, key: Option<[u8; 4]>) -> Self {
+    pub(crate) fn inline_unmasked(src: &[u8], len: usize, key: Option<u32>) -> Self {
         let mut data = match src.first_chunk::<{ Self::INLINE }>() {
             Some(ahead) => *ahead,
             None => Self::short_copy(&src[..len]),
         };
         if let Some(key) = key {
-            let half = u64::from(u32::from_ne_bytes(key));
+            let half = u64::from(key);
             let wide = half | (half << 32);
             for word in data.as_chunks_mut::<8>().0 {
                 *word = (u64::from_ne_bytes(*word) ^ wide).to_ne_bytes();
@@ -430,7 +436,7 @@ mod short_copy_tests {
             let key = [0x11, 0x22, 0x33, 0x44];
             let mut masked = src[..n].to_vec();
             crate::mask::apply_mask_scalar(&mut masked, key, 0);
-            assert_eq!(Payload::inline_unmasked(&masked, n, Some(key)), &src[..n], "length {n}");
+            assert_eq!(Payload::inline_unmasked(&masked, n, Some(u32::from_ne_bytes(key))), &src[..n], "length {n}");
         }
     }
 }

@@ -325,8 +325,9 @@ fn a_fragmented_message_holds_at_most_its_size_limit() {
 }
 
 /// The engine's state holds inline, so that an idle connection needs no heap
-/// and small frames move without any: the `Config`, one waiting event (so a
-/// message is delivered without an allocation), the decoder's partial header,
+/// and small frames move without any: the `Config`, three event slots (so
+/// messages are delivered, and read ahead, without an allocation), the
+/// decoder's partial header,
 /// a control frame's payload (125 B), a 160-byte transmit stage for small
 /// frames, the unread-input, transmit and overflow-queue handles (empty when
 /// idle) and the timer table. docs/performance.md gives the breakdown. This
@@ -334,5 +335,5 @@ fn a_fragmented_message_holds_at_most_its_size_limit() {
 #[test]
 fn connection_state_stays_within_its_budget() {
     let size = size_of::<Connection>();
-    assert!(size <= 896, "size_of::<Connection>() is {size} bytes; the budget is 896");
+    assert!(size <= 1024, "size_of::<Connection>() is {size} bytes; the budget is 1024");
 }

@@ -175,7 +175,9 @@ impl Connection {
     /// [`poll_transmit`](Self::poll_transmit): frames with their headers, and
     /// handshake bytes. (The browser's `bufferedAmount` counts payload only.)
     pub fn buffered_amount(&self) -> usize {
-        let pong = self.pong.as_ref().map_or(0, |p| crate::frame::MAX_HEADER_LEN.min(6) + p.len());
+        // A pong's header: 2 bytes, and a client's 4-byte mask key.
+        let header = if self.role == Role::Client { 6 } else { 2 };
+        let pong = self.pong.as_ref().map_or(0, |p| header + p.len());
         self.out.len() + pong
     }
 
@@ -309,13 +311,23 @@ impl Connection {
     /// application. Draining this after every input, as the contract says,
     /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if let Some(event) = self.events.pop_front() {
-            return Some(event);
+        if self.events.is_empty() {
+            if !self.rx.has_unread() {
+                return None;
+            }
+            self.read_unread_queued();
         }
-        if !self.rx.has_unread() {
-            return None;
+        // A whole message behind this one is read ahead into a free slot,
+        // where a later call finds it built: an event copied out right after
+        // it was built would stall the CPU on its just-written bytes. Only a
+        // message with no side effect is read ahead (see `recv::whole_message`),
+        // so replies still go out in order.
+        while let Some(slot) = self.events.slot_behind() {
+            if !self.rx.read_ahead(slot) {
+                break;
+            }
         }
-        self.read_unread()
+        self.events.pop_front()
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.

@@ -8,26 +8,32 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::event::Event;
 use crate::mask::apply_mask;
 
+/// Events waiting inline, in slots used in turn.
+const SLOTS: usize = 3;
+
 /// Events not yet taken, oldest first.
 ///
-/// Input is read as events are taken, so few ever wait: the `Open` with the
-/// first message, a failure's `Error` and `Closed`. The first sits in `first`;
-/// the overflow queue is allocated only when more wait, and released once it
-/// drains.
+/// Input is read as events are taken, so few ever wait: the messages read
+/// ahead (see [`Connection::poll_event`](crate::Connection::poll_event)), the
+/// `Open` with the first message, a failure's `Error` and `Closed`. Up to
+/// three wait inline, in slots used in turn, so that an event is never moved
+/// between them; the overflow queue is allocated only when more wait, and
+/// released once it drains.
 #[derive(Debug, Default)]
 pub(super) struct EventQueue {
-    // INVARIANT: `first`, if any, is older than all of `rest`.
-    first: Option<Event>,
+    // INVARIANT: the order is slots[head], slots[head + 1], … (mod SLOTS),
+    // then `rest`; a slot is empty only if every later place is.
+    slots: [Option<Event>; SLOTS],
+    head: usize,
     rest: VecDeque<Event>,
 }
 
 impl EventQueue {
     #[inline(always)]
     pub(super) fn push_back(&mut self, event: Event) {
-        if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some(event);
-        } else {
-            self.push_rest(event);
+        match self.back_slot() {
+            Some(slot) => *slot = Some(event),
+            None => self.push_rest(event),
         }
     }
 
@@ -36,21 +42,42 @@ impl EventQueue {
         self.rest.push_back(event);
     }
 
-    /// The oldest event.
-    #[inline]
-    pub(super) fn pop_front(&mut self) -> Option<Event> {
-        if let Some(event) = self.first.take() {
-            return Some(event);
-        }
-        if self.rest.capacity() == 0 {
-            return None;
-        }
-        self.pop_rest()
+    /// The empty slot at the back, if the next event would go in a slot.
+    /// (The checks read tags alone: loading a whole slot just after narrow
+    /// stores to it would stall the CPU.)
+    #[inline(always)]
+    pub(super) fn back_slot(&mut self) -> Option<&mut Option<Event>> {
+        let at = (0..SLOTS).map(|i| (self.head + i) % SLOTS).find(|&at| self.slots[at].is_none())?;
+        Some(&mut self.slots[at])
     }
 
+    /// The empty slot at the back, when at least one event waits before it.
+    #[inline(always)]
+    pub(super) fn slot_behind(&mut self) -> Option<&mut Option<Event>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.back_slot()
+    }
+
+    /// The oldest event.
+    #[inline(always)]
+    pub(super) fn pop_front(&mut self) -> Option<Event> {
+        let head = self.head;
+        self.slots[head].as_ref()?;
+        self.head = (head + 1) % SLOTS;
+        if self.rest.capacity() > 0 {
+            return self.pop_refilling(head);
+        }
+        self.slots[head].take()
+    }
+
+    /// Takes the event in slot `at` and moves the oldest overflow event into
+    /// it, now the back slot.
     #[inline(never)]
-    fn pop_rest(&mut self) -> Option<Event> {
-        let event = self.rest.pop_front();
+    fn pop_refilling(&mut self, at: usize) -> Option<Event> {
+        let event = self.slots[at].take();
+        self.slots[at] = self.rest.pop_front();
         if self.rest.is_empty() {
             self.rest = VecDeque::new();
         }
@@ -58,12 +85,45 @@ impl EventQueue {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.first.is_none() && self.rest.is_empty()
+        self.slots[self.head].is_none()
     }
 
     /// Heap held (for the memory checks).
     pub(super) fn capacity(&self) -> usize {
         self.rest.capacity() * core::mem::size_of::<Event>()
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use crate::payload::Payload;
+
+    #[test]
+    fn events_keep_their_order_across_slots_and_overflow() {
+        let mut q = EventQueue::default();
+        let ev = |i: u8| Event::Binary(Payload::copy_from_slice(&[i]));
+        let mut next = 0;
+        let mut taken = 0;
+        // Pushes and pops interleaved in every proportion.
+        for round in 0..50u8 {
+            for _ in 0..round % 7 {
+                q.push_back(ev(next));
+                next += 1;
+            }
+            for _ in 0..round % 5 {
+                if let Some(e) = q.pop_front() {
+                    assert_eq!(e, ev(taken));
+                    taken += 1;
+                }
+            }
+        }
+        while let Some(e) = q.pop_front() {
+            assert_eq!(e, ev(taken));
+            taken += 1;
+        }
+        assert_eq!(taken, next);
+        assert_eq!(q.capacity(), 0);
     }
 }
 

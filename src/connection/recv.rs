@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::error::{Error, ProtocolError};
 use crate::event::Event;
 use crate::extension::Extensions;
-use crate::frame::decode::{Decoded, Decoder, Piece};
+use crate::frame::decode::{Decoder, Piece};
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::message::Assembler;
 use crate::payload::Payload;
@@ -108,6 +108,8 @@ impl Receiver {
         // before taking the events: rare, so compacting here is cheap.
         self.unread.drain(..self.unread_pos);
         self.unread_pos = 0;
+        // Exactly what is kept: doubling would hold up to twice the limit.
+        self.unread.reserve_exact(data.len());
         self.unread.extend_from_slice(data);
         self.unread_at = now;
     }
@@ -131,6 +133,22 @@ impl Receiver {
         }
     }
 
+    /// Reads the next message ahead into `slot` if it is a whole one that
+    /// [`whole_message`] takes, and says whether it did; nothing changes
+    /// otherwise.
+    #[inline(always)]
+    pub(super) fn read_ahead(&mut self, slot: &mut Option<Event>) -> bool {
+        let Receiver { decoder, extensions, message, unread, unread_pos, .. } = self;
+        let Some(data) = unread.get(*unread_pos..) else { return false };
+        let Some(used) = whole_message(decoder, *extensions, message, data, slot) else { return false };
+        *unread_pos += used;
+        if *unread_pos == unread.len() {
+            *unread = Vec::new();
+            *unread_pos = 0;
+        }
+        true
+    }
+
     /// Forgets everything: the connection closed.
     pub(super) fn reset(&mut self) {
         self.decoder.reset();
@@ -141,6 +159,34 @@ impl Receiver {
     }
 }
 
+/// The shortcut for the common case: a whole data message in one frame at
+/// the start of `data`, nothing in progress, breaking no rule. The same
+/// stages as ever build it (the decoder's shortcut, the extension stage, the
+/// assembler), straight into `slot`; but nothing changes unless it succeeds,
+/// so a violation is left to the general path, which alone reports it (and
+/// so a message can be read ahead of the application with no side effect).
+/// Returns the bytes it used.
+#[inline(always)]
+fn whole_message(
+    decoder: &Decoder,
+    extensions: Extensions,
+    message: &mut Assembler,
+    data: &[u8],
+    slot: &mut Option<Event>,
+) -> Option<usize> {
+    let piece = decoder.whole_short(data)?;
+    if piece.opcode.is_control() || !piece.fin || message.in_message() || extensions.check(piece.rsv) != Ok(true) {
+        return None;
+    }
+    if message.start_frame(piece.opcode, Some(piece.len)).is_err() || message.piece(piece.data, true, 0, slot).is_err()
+    {
+        message.reset();
+        *slot = None;
+        return None;
+    }
+    Some(piece.used)
+}
+
 impl Connection {
     /// `handle_bytes` while frames are read: the first event straight from
     /// `data` when nothing waits, the rest kept unread (bounded). Returns how
@@ -148,11 +194,22 @@ impl Connection {
     pub(super) fn read_input(&mut self, now: Duration, data: &[u8]) -> usize {
         let mut used = 0;
         if !self.rx.has_unread() && self.events.is_empty() {
-            let (event, n) = self.receive(now, data);
-            if let Some(event) = event {
-                self.events.push_back(event);
-            }
-            used = n;
+            let rx = &mut self.rx;
+            let whole = self
+                .events
+                .back_slot()
+                .and_then(|slot| whole_message(&rx.decoder, rx.extensions, &mut rx.message, data, slot));
+            used = match whole {
+                Some(used) => used,
+                None => {
+                    let mut event = None;
+                    let used = self.receive(now, data, &mut event);
+                    if let Some(event) = event {
+                        self.events.push_back(event);
+                    }
+                    used
+                }
+            };
             if used == data.len() {
                 return used;
             }
@@ -182,86 +239,112 @@ impl Connection {
         self.transition(now, Input::Eof, Some(error));
     }
 
-    /// Reads unread input up to the next event (see [`Connection::poll_event`]).
+    /// Reads unread input up to the next event and queues it (see
+    /// [`Connection::poll_event`]): a whole message straight into its slot,
+    /// anything else through the general path.
     #[inline(always)]
-    pub(super) fn read_unread(&mut self) -> Option<Event> {
-        loop {
-            if !self.rx.unread.is_empty() {
-                let unread = core::mem::take(&mut self.rx.unread);
-                let pos = self.rx.unread_pos;
-                let (event, used) = self.receive(self.rx.unread_at, &unread[pos..]);
-                self.rx.restore_unread(unread, pos + used);
-                if event.is_some() {
-                    return event;
-                }
-                if let Some(event) = self.events.pop_front() {
-                    return Some(event);
-                }
+    pub(super) fn read_unread_queued(&mut self) {
+        if let Some(slot) = self.events.back_slot()
+            && self.rx.read_ahead(slot)
+        {
+            return;
+        }
+        self.read_unread_slow();
+    }
+
+    /// The general path: unread input through the whole pipeline up to the
+    /// next event, which is queued (with any the reading brought, such as a
+    /// failure's); then the end of input, if one waits behind it.
+    #[inline(never)]
+    fn read_unread_slow(&mut self) {
+        if !self.rx.unread.is_empty() {
+            let mut event = None;
+            let unread = core::mem::take(&mut self.rx.unread);
+            let pos = self.rx.unread_pos;
+            let used = self.receive(self.rx.unread_at, &unread[pos..], &mut event);
+            self.rx.restore_unread(unread, pos + used);
+            if let Some(event) = event {
+                self.events.push_back(event);
+                return;
             }
-            if self.rx.unread.is_empty() {
-                if let Some((at, end)) = self.rx.end.take() {
-                    self.end_input(at, end);
-                    return self.events.pop_front();
-                }
-                return None;
-            }
+        }
+        if self.rx.unread.is_empty()
+            && let Some((at, end)) = self.rx.end.take()
+        {
+            self.end_input(at, end);
         }
     }
 
-    /// Reads `data` up to the next event: the event, and how many bytes were
-    /// used. Once the connection stops reading frames, the rest counts as
-    /// used: it is ignored.
+    /// Reads `data` up to the next event, written to `out`; returns how many
+    /// bytes were used. Once the connection stops reading frames, the rest
+    /// counts as used: it is ignored.
     #[inline(always)]
-    fn receive(&mut self, now: Duration, data: &[u8]) -> (Option<Event>, usize) {
+    fn receive(&mut self, now: Duration, data: &[u8], out: &mut Option<Event>) -> usize {
         // INVARIANT: pos <= data.len()
         let mut pos = 0;
         while pos < data.len() {
-            let (decoded, used) = match self.rx.decoder.decode(&data[pos..]) {
-                Ok(d) => d,
-                Err(e) => {
-                    self.fail(now, e.into());
-                    return (None, data.len());
+            match self.rx.decoder.whole_short(&data[pos..]) {
+                Some(piece) => {
+                    pos += piece.used;
+                    self.on_piece(now, piece, out);
                 }
-            };
-            pos += used;
-            let Decoded::Piece(piece) = decoded else { return (None, data.len()) };
-            if let Some(event) = self.on_piece(now, piece) {
-                return (Some(event), pos);
+                None => match self.rx.decoder.decode(&data[pos..]) {
+                    Ok(Some(piece)) => {
+                        pos += piece.used;
+                        self.on_piece_slow(now, piece, out);
+                    }
+                    // The input ended inside a header, which the decoder keeps.
+                    Ok(None) => return data.len(),
+                    Err(e) => {
+                        self.fail(now, e.into());
+                        return data.len();
+                    }
+                },
+            }
+            if out.is_some() {
+                return pos;
             }
             if self.phase.allows().reads != Reads::Frames {
-                return (None, data.len());
+                return data.len();
             }
         }
-        (None, pos)
+        pos
+    }
+
+    /// [`on_piece`](Self::on_piece) for pieces off the decoder's shortcut.
+    #[inline(never)]
+    fn on_piece_slow(&mut self, now: Duration, piece: Piece<'_>, out: &mut Option<Event>) {
+        self.on_piece(now, piece, out);
     }
 
     /// A piece of a frame, through the extension stage to the message
-    /// assembler or the control dispatch.
+    /// assembler or the control dispatch; an event it completes goes to `out`.
     #[inline(always)]
-    fn on_piece(&mut self, now: Duration, piece: Piece<'_>) -> Option<Event> {
-        let header = &piece.header;
+    fn on_piece(&mut self, now: Duration, piece: Piece<'_>, out: &mut Option<Event>) {
         let mut announced = None;
         if piece.first {
-            match self.rx.extensions.check(header) {
-                Ok(unchanged) => announced = unchanged.then_some(header.len),
+            match self.rx.extensions.check(piece.rsv) {
+                Ok(unchanged) => announced = unchanged.then_some(piece.len),
                 Err(e) => return self.fail(now, e.into()),
             }
         }
-        if header.opcode.is_control() {
-            return self.on_control_piece(now, piece);
+        if piece.opcode.is_control() {
+            *out = self.on_control_piece(now, piece);
+            return;
         }
         if piece.first
-            && let Err(e) = self.rx.message.start_frame(header.opcode, announced)
+            && let Err(e) = self.rx.message.start_frame(piece.opcode, announced)
         {
             return self.fail(now, e.into());
         }
-        match self.rx.message.piece(piece.data, piece.last && header.fin) {
-            Ok(event) => event,
-            Err(e) => self.fail(now, e.into()),
+        let more = self.rx.decoder.remaining();
+        if let Err(e) = self.rx.message.piece(piece.data, piece.last && piece.fin, more, out) {
+            self.fail(now, e.into());
         }
     }
 
     /// A piece of a control frame: whole, or gathered until the frame ends.
+    #[inline(never)]
     fn on_control_piece(&mut self, now: Duration, piece: Piece<'_>) -> Option<Event> {
         let payload = if piece.first && piece.last {
             piece.data.to_payload()
@@ -277,7 +360,7 @@ impl Connection {
             self.rx.control_len = 0;
             Payload::copy_from_slice(&self.rx.control[..end])
         };
-        self.on_control(now, piece.header.opcode, payload)
+        self.on_control(now, piece.opcode, payload)
     }
 
     /// Every control frame is dispatched here (RFC 6455 §5.5).
@@ -300,8 +383,7 @@ impl Connection {
         let parsed = match close::parse_close_payload(payload) {
             Ok(p) => p,
             Err(e) => {
-                self.fail(now, e.into());
-                return;
+                return self.fail(now, e.into());
             }
         };
         if self.phase.allows().send_close {
@@ -318,14 +400,13 @@ impl Connection {
 
     /// Fails the connection for a peer's violation (RFC 6455 §7.1.7): a close
     /// frame with the violation's code unless ours went out already, then the
-    /// error and the close event. Returns no event, for the callers' tails.
+    /// error and the close event.
     #[inline(never)]
-    fn fail(&mut self, now: Duration, e: ProtocolError) -> Option<Event> {
+    fn fail(&mut self, now: Duration, e: ProtocolError) {
         if self.phase.allows().send_close {
             let reason = e.to_string();
             self.write_close(Some((e.close_code(), close::truncate_reason(&reason))));
         }
         self.transition(now, Input::Fail, Some(Error::Protocol(e)));
-        None
     }
 }

@@ -11,7 +11,7 @@
 
 use alloc::vec::Vec;
 
-use super::{FrameError, FrameHeader, MAX_HEADER_LEN};
+use super::{FrameError, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::mask;
 use crate::payload::Payload;
 use crate::role::Role;
@@ -19,69 +19,93 @@ use crate::role::Role;
 /// Payload bytes as they arrived, with the key that unmasks them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Masked<'a> {
-    bytes: &'a [u8],
-    /// The key rotated to the phase of `bytes[0]`, if the frame is masked.
-    key: Option<[u8; 4]>,
+    /// The input from the first of these bytes on. It may run past them, so
+    /// that a small payload is copied in fixed-size blocks; only `len` bytes
+    /// are ever shown.
+    // INVARIANT: len <= ahead.len()
+    ahead: &'a [u8],
+    len: usize,
+    /// The key rotated to the phase of the first byte, if the frame is
+    /// masked, as the word XORed with each 4 bytes.
+    key: Option<u32>,
 }
 
 impl<'a> Masked<'a> {
     /// Bytes that are not masked.
     #[cfg(test)]
     pub(crate) fn plain(bytes: &'a [u8]) -> Self {
-        Masked { bytes, key: None }
+        Masked { ahead: bytes, len: bytes.len(), key: None }
     }
 
     pub(crate) fn len(self) -> usize {
-        self.bytes.len()
+        self.len
     }
 
     #[cfg(test)]
     pub(crate) fn is_empty(self) -> bool {
-        self.bytes.is_empty()
+        self.len == 0
+    }
+
+    fn bytes(self) -> &'a [u8] {
+        &self.ahead[..self.len]
+    }
+
+    fn key_bytes(self) -> Option<[u8; 4]> {
+        self.key.map(u32::to_ne_bytes)
+    }
+
+    /// The bytes, at most [`Payload::INLINE`], unmasked into an inline payload.
+    #[inline(always)]
+    pub(crate) fn to_inline(self) -> Payload {
+        Payload::inline_unmasked(self.ahead, self.len, self.key)
     }
 
     /// The bytes unmasked into a payload: inline when they fit.
     #[inline(always)]
     pub(crate) fn to_payload(self) -> Payload {
-        Payload::unmasked(self.bytes, self.key)
+        if self.len <= Payload::INLINE {
+            Payload::inline_unmasked(self.ahead, self.len, self.key)
+        } else {
+            Payload::unmasked(self.bytes(), self.key_bytes())
+        }
     }
 
     /// Appends the bytes unmasked, in one pass.
     pub(crate) fn extend_into(self, dst: &mut Vec<u8>) {
-        match self.key {
-            Some(key) => mask::extend_unmasked(dst, self.bytes, key, 0),
-            None => dst.extend_from_slice(self.bytes),
+        match self.key_bytes() {
+            Some(key) => mask::extend_unmasked(dst, self.bytes(), key, 0),
+            None => dst.extend_from_slice(self.bytes()),
         }
     }
 
     /// Writes the bytes unmasked into `dst`, which has exactly their length.
     pub(crate) fn unmask_into(self, dst: &mut [u8]) {
-        dst.copy_from_slice(self.bytes);
-        if let Some(key) = self.key {
+        dst.copy_from_slice(self.bytes());
+        if let Some(key) = self.key_bytes() {
             mask::apply_mask(dst, key, 0);
         }
     }
 }
 
-/// A piece of one frame's payload (possibly empty), as it arrived.
+/// A piece of one frame's payload (possibly empty), as it arrived, with what
+/// the later stages need of its header.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Piece<'a> {
-    /// The frame's header.
-    pub(crate) header: FrameHeader,
     /// The bytes.
     pub(crate) data: Masked<'a>,
+    /// The frame's payload length.
+    pub(crate) len: u64,
+    /// How many bytes of the input the piece used (header included).
+    pub(crate) used: usize,
+    pub(crate) opcode: OpCode,
+    /// The frame's FIN bit.
+    pub(crate) fin: bool,
+    /// The frame's RSV bits.
+    pub(crate) rsv: u8,
     /// Whether this is the frame's first piece: the header has just been read.
     pub(crate) first: bool,
     /// Whether this piece ends the frame.
     pub(crate) last: bool,
-}
-
-/// What [`Decoder::decode`] found.
-pub(crate) enum Decoded<'a> {
-    /// A piece of payload.
-    Piece(Piece<'a>),
-    /// The input ended inside a header: all of it is used, more is needed.
-    Partial,
 }
 
 /// The frame decoder of one connection.
@@ -123,53 +147,88 @@ impl Decoder {
         usize::from(self.head_len)
     }
 
-    /// The next piece of payload at the start of `input`, and how many bytes
-    /// of `input` it used. An error is final: the decoder is not used again.
+    /// Payload bytes of the current frame not yet handed out.
+    pub(crate) fn remaining(&self) -> u64 {
+        self.frame.map_or(0, |(header, read)| header.len - read)
+    }
+
+    /// The shortcut for the common case: a whole frame with a 7-bit length
+    /// at the start of `input`, between frames, that breaks no rule of this
+    /// layer. It builds the piece from the first bytes in registers, with no
+    /// header struct in between. `None` for anything else: [`decode`](Self::decode),
+    /// which alone reports violations, takes it.
     #[inline(always)]
-    pub(crate) fn decode<'a>(&mut self, input: &'a [u8]) -> Result<(Decoded<'a>, usize), FrameError> {
-        if self.is_between_frames() {
-            // The hot path: a header at the start of the input.
-            if let Some((header, n)) = FrameHeader::decode(input)? {
-                let piece = self.start(header, &input[n..])?;
-                return Ok((Decoded::Piece(piece), n + piece.data.len()));
-            }
+    pub(crate) fn whole_short<'a>(&self, input: &'a [u8]) -> Option<Piece<'a>> {
+        let [b0, b1, ..] = *input else { return None };
+        let len = usize::from(b1 & 0x7F);
+        let masked = b1 & 0x80 != 0;
+        if !self.is_between_frames() || len > MAX_CONTROL_PAYLOAD || masked != self.masked {
+            return None;
+        }
+        let opcode = OpCode::from_u8(b0 & 0x0F).ok()?;
+        let fin = b0 & 0x80 != 0;
+        super::check_control(opcode, fin, len as u64).ok()?;
+        let (key, start) = match input.get(2..6) {
+            Some(&[k0, k1, k2, k3]) if masked => (Some(u32::from_ne_bytes([k0, k1, k2, k3])), 6),
+            _ if masked => return None,
+            _ => (None, 2),
+        };
+        let ahead = input.get(start..)?;
+        if ahead.len() < len {
+            return None;
+        }
+        let data = Masked { ahead, len, key };
+        let rsv = (b0 >> 4) & 0x07;
+        Some(Piece { data, len: len as u64, used: start + len, opcode, fin, rsv, first: true, last: true })
+    }
+
+    /// The next piece of payload at the start of `input`; `None` when the
+    /// input ends inside a header (all of it is used, more is needed). An
+    /// error is final: the decoder is not used again.
+    #[inline(never)]
+    pub(crate) fn decode<'a>(&mut self, input: &'a [u8]) -> Result<Option<Piece<'a>>, FrameError> {
+        if self.is_between_frames()
+            && let Some((header, n)) = FrameHeader::decode(input)?
+        {
+            return self.start(header, n, &input[n..]).map(Some);
         }
         self.decode_slow(input)
     }
 
-    /// How many payload bytes of `rest` the frame just started takes.
+    /// Starts a frame whose `n`-byte header was just read, with the first
+    /// piece of its payload from `rest`.
     #[inline(always)]
-    fn taken(&self, header: &FrameHeader, rest: &[u8]) -> usize {
-        usize::try_from(header.len).map_or(rest.len(), |len| len.min(rest.len()))
+    fn start<'a>(&mut self, header: FrameHeader, n: usize, rest: &'a [u8]) -> Result<Piece<'a>, FrameError> {
+        if self.masked != header.mask.is_some() {
+            return Err(if self.masked { FrameError::UnmaskedFrame } else { FrameError::MaskedFrame });
+        }
+        let take = usize::try_from(header.len).map_or(rest.len(), |len| len.min(rest.len()));
+        let last = take as u64 == header.len;
+        if !last {
+            self.start_partial(header, take);
+        }
+        let data = Masked { ahead: rest, len: take, key: header.mask.map(u32::from_ne_bytes) };
+        let FrameHeader { fin, rsv, opcode, len, .. } = header;
+        Ok(Piece { data, len, used: n + take, opcode, fin, rsv, first: true, last })
     }
 
-    /// Starts a frame whose header was just read, with the first piece of its
-    /// payload from `rest`.
-    #[inline(always)]
-    fn start<'a>(&mut self, header: FrameHeader, rest: &'a [u8]) -> Result<Piece<'a>, FrameError> {
-        match (self.masked, header.mask.is_some()) {
-            (true, false) => return Err(FrameError::UnmaskedFrame),
-            (false, true) => return Err(FrameError::MaskedFrame),
-            _ => {}
-        }
-        let n = self.taken(&header, rest);
-        let last = n as u64 == header.len;
-        if !last {
-            self.frame = Some((header, n as u64));
-        }
-        Ok(Piece { header, data: Masked { bytes: &rest[..n], key: header.mask }, first: true, last })
+    #[inline(never)]
+    fn start_partial(&mut self, header: FrameHeader, read: usize) {
+        self.frame = Some((header, read as u64));
     }
 
     /// A header split across reads, or the rest of a frame's payload.
-    fn decode_slow<'a>(&mut self, input: &'a [u8]) -> Result<(Decoded<'a>, usize), FrameError> {
+    #[inline(never)]
+    fn decode_slow<'a>(&mut self, input: &'a [u8]) -> Result<Option<Piece<'a>>, FrameError> {
         if let Some((header, read)) = self.frame {
             let remaining = header.len - read;
             let n = usize::try_from(remaining).map_or(input.len(), |r| r.min(input.len()));
             let last = n as u64 == remaining;
             self.frame = if last { None } else { Some((header, read + n as u64)) };
-            let key = header.mask.map(|k| mask::rotate(k, (read % 4) as usize));
-            let piece = Piece { header, data: Masked { bytes: &input[..n], key }, first: false, last };
-            return Ok((Decoded::Piece(piece), n));
+            let key = header.mask.map(|k| u32::from_ne_bytes(mask::rotate(k, (read % 4) as usize)));
+            let data = Masked { ahead: input, len: n, key };
+            let FrameHeader { fin, rsv, opcode, len, .. } = header;
+            return Ok(Some(Piece { data, len, used: n, opcode, fin, rsv, first: false, last }));
         }
         let held = usize::from(self.head_len);
         // A header is at most 14 bytes, so this either completes it or uses all input.
@@ -180,12 +239,11 @@ impl Decoder {
                 self.head_len = 0;
                 // `head[..held]` alone was partial, so the header used some input.
                 let used = n - held;
-                let piece = self.start(header, &input[used..])?;
-                Ok((Decoded::Piece(piece), used + piece.data.len()))
+                self.start(header, used, &input[used..]).map(Some)
             }
             None => {
                 self.head_len = (held + take) as u8;
-                Ok((Decoded::Partial, take))
+                Ok(None)
             }
         }
     }
@@ -194,7 +252,6 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::OpCode;
 
     fn frame(opcode: OpCode, fin: bool, payload: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
         let mut head = [0; MAX_HEADER_LEN];
@@ -215,15 +272,17 @@ mod tests {
         for chunk in input.chunks(step) {
             let mut pos = 0;
             while pos < chunk.len() {
-                let (decoded, used) = d.decode(&chunk[pos..])?;
-                assert!(used > 0 || matches!(decoded, Decoded::Piece(p) if p.last && p.data.is_empty()));
-                pos += used;
-                if let Decoded::Piece(p) = decoded {
+                let decoded = match d.whole_short(&chunk[pos..]) {
+                    Some(p) if step.is_multiple_of(2) => Some(p),
+                    _ => d.decode(&chunk[pos..])?,
+                };
+                pos += decoded.map_or(chunk.len() - pos, |p| p.used);
+                if let Some(p) = decoded {
                     let mut bytes = Vec::new();
                     p.data.extend_into(&mut bytes);
                     match out.last_mut() {
                         Some(last) if !p.first => last.1.extend_from_slice(&bytes),
-                        _ => out.push((p.header.opcode, bytes, p.last)),
+                        _ => out.push((p.opcode, bytes, p.last)),
                     }
                     if let Some(last) = out.last_mut() {
                         last.2 = p.last;
@@ -268,9 +327,8 @@ mod tests {
         let mut d = Decoder::new(Role::Client);
         let mut head = [0; MAX_HEADER_LEN];
         let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: 1 << 62 }.encode(&mut head);
-        let (decoded, used) = d.decode(&head[..n]).unwrap();
-        assert_eq!(used, n);
-        assert!(matches!(decoded, Decoded::Piece(p) if p.first && !p.last && p.data.is_empty()));
+        let decoded = d.decode(&head[..n]).unwrap();
+        assert!(matches!(decoded, Some(p) if p.first && !p.last && p.data.is_empty() && p.used == n));
         assert!(!d.is_between_frames());
     }
 }

@@ -118,6 +118,20 @@ pub struct FrameHeader {
     pub len: u64,
 }
 
+/// The rules of control frames (RFC 6455 §5.5): final, at most 125 bytes.
+#[inline(always)]
+pub(crate) fn check_control(opcode: OpCode, fin: bool, len: u64) -> Result<(), FrameError> {
+    if opcode.is_control() {
+        if !fin {
+            return Err(FrameError::FragmentedControlFrame);
+        }
+        if len > MAX_CONTROL_PAYLOAD as u64 {
+            return Err(FrameError::ControlFrameTooLong);
+        }
+    }
+    Ok(())
+}
+
 impl FrameHeader {
     /// Decodes a header from the start of `buf`.
     ///
@@ -153,14 +167,7 @@ impl FrameHeader {
             }
             n => (n, 2),
         };
-        if opcode.is_control() {
-            if !fin {
-                return Err(FrameError::FragmentedControlFrame);
-            }
-            if payload_len > MAX_CONTROL_PAYLOAD as u64 {
-                return Err(FrameError::ControlFrameTooLong);
-            }
-        }
+        check_control(opcode, fin, payload_len)?;
         let mask = (b1 & 0x80 != 0).then(|| buf[rest..rest + 4].try_into().expect("length checked above"));
         let header = FrameHeader { fin, rsv: (b0 >> 4) & 0x07, opcode, mask, len: payload_len };
         Ok(Some((header, len)))
