@@ -97,6 +97,34 @@ missing=$(http_get /missing)
 grep -q '^HTTP/1.1 404' <<<"$missing" || fail "GET /missing did not answer 404: $(head -n 1 <<<"$missing")"
 echo "ok: / is 200 text/html, /missing is 404"
 
+step "a peer that never reads is dropped by the write timeout"
+# It sends echo requests and reads nothing: once the socket buffers are full
+# the server's writes make no progress, and its 10 s write timeout must end
+# the connection (without it the thread would wait forever).
+timeout 60 python3 - "$port" >"$tmp/stall.out" 2>"$tmp/stall.err" <<'PY' || fail "the stalled peer check: $(cat "$tmp/stall.err")"
+import os, socket, struct, sys, time
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"GET /stall HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+payload = os.urandom(65536)
+frame = bytes([0x82, 0x80 | 127]) + struct.pack(">Q", len(payload)) + b"\0\0\0\0" + payload
+s.settimeout(1)
+start = time.time()
+while time.time() - start < 40:
+    try:
+        s.send(frame)
+    except socket.timeout:
+        continue
+    except OSError as e:
+        print(f"the server dropped the stalled connection after {time.time() - start:.1f} s ({e.strerror})")
+        sys.exit(0)
+sys.exit("the server kept the stalled connection for 40 s")
+PY
+grep -q 'write failed' "$tmp/server.err" || fail "the server did not report the failed write: $(tail -n 3 "$tmp/server.err")"
+echo "ok: $(cat "$tmp/stall.out")"
+
 step "failures exit non-zero"
 rc=0
 timeout 10 "$client" "wss://127.0.0.1:$port/" </dev/null >/dev/null 2>"$tmp/wss.err" || rc=$?

@@ -194,9 +194,12 @@ impl Assembler {
                 if ready == 0 && !end {
                     None
                 } else {
-                    let data = if keep == 0 && ready > Payload::INLINE {
-                        // The buffer goes out as it is.
-                        Payload::from(core::mem::take(&mut self.buf))
+                    let data = if ready > Payload::INLINE {
+                        // The buffer goes out as it is; the bytes held back
+                        // (a character's first bytes, at most 3) move to a
+                        // buffer of their own.
+                        let held = self.buf.split_off(ready);
+                        Payload::from(core::mem::replace(&mut self.buf, held))
                     } else {
                         let data = Payload::copy_from_slice(&self.buf[..ready]);
                         self.buf.drain(..ready);
