@@ -72,10 +72,14 @@ pub struct Config {
     pub max_handshake_bytes: usize,
     /// The most headers in a handshake message (431). Default 64.
     pub max_headers: usize,
-    /// The most bytes of input the engine keeps unread behind an event the
-    /// application has not taken yet: [`handle_bytes`](crate::Connection::handle_bytes)
-    /// takes no more than this until [`poll_event`](crate::Connection::poll_event)
-    /// is called. Default 64 KiB; at least one byte is always taken.
+    /// The most bytes of input the engine keeps unread behind events the
+    /// application has not taken yet: once input waits unread,
+    /// [`handle_bytes`](crate::Connection::handle_bytes) takes no more than
+    /// brings it to this, until [`poll_event`](crate::Connection::poll_event)
+    /// has read it. While nothing waits unread, it takes at least one byte.
+    /// (Right after a server's `accept`, the early data behind the request,
+    /// up to [`max_handshake_bytes`](Self::max_handshake_bytes), may exceed
+    /// it once.) Default 64 KiB.
     pub max_unread_input: usize,
     /// Where client mask keys and the handshake nonce come from. Default the OS.
     pub random: Random,

@@ -23,10 +23,12 @@
 //! assert_eq!(server.handle_bytes(t, &request_bytes), request_bytes.len());
 //! assert!(matches!(server.poll_event(), Some(Event::Request(r)) if r.is_upgrade()));
 //! server.accept(t, rfc6455::Accept::new()).unwrap();
-//! let _ = client.handle_bytes(t, &server.poll_transmit().unwrap());
+//! let response_bytes = server.poll_transmit().unwrap();
+//! assert_eq!(client.handle_bytes(t, &response_bytes), response_bytes.len());
 //! assert!(matches!(client.poll_event(), Some(Event::Open(_))));
 //! client.send_text("hello").unwrap();
-//! let _ = server.handle_bytes(t, &client.poll_transmit().unwrap());
+//! let frame_bytes = client.poll_transmit().unwrap();
+//! assert_eq!(server.handle_bytes(t, &frame_bytes), frame_bytes.len());
 //! assert!(matches!(server.poll_event(), Some(Event::Open(_))));
 //! assert_eq!(server.poll_event(), Some(Event::Text("hello".into())));
 //! ```

@@ -9,8 +9,9 @@
 //!   and control frames may be sent, and which timers run.
 //!
 //! `docs/state-machine.md` draws the same tables. The connection calls
-//! [`next`] for each input and changes its phase nowhere else; it consults
-//! [`Phase::allows`] instead of matching on phases itself.
+//! [`next`] for each input and changes its phase nowhere else; what a phase
+//! permits (reading, sending, answering pings, timers) it asks of
+//! [`Phase::allows`].
 
 use crate::role::Role;
 

@@ -94,6 +94,16 @@ pub struct Connection {
     timers: Timers,
 }
 
+/// The timers `handle_timeout` passes over: the close timer while input is
+/// unread, then each timer that fired.
+fn timers_to_skip(unread: bool) -> timers::TimerSet {
+    let mut skip = timers::TimerSet::default();
+    if unread {
+        skip.push(Timer::Close);
+    }
+    skip
+}
+
 /// Pongs queued before only the latest ping is answered.
 const MAX_QUEUED_PONGS: u8 = 16;
 
@@ -214,8 +224,8 @@ impl Connection {
     #[doc(hidden)]
     pub fn buffered_input_capacity(&self) -> usize {
         let handshake = match self.handshake.as_deref() {
-            Some(Handshake::Client(client)) => client.buffered_len(),
-            Some(Handshake::Server(server)) => server.buffered_len(),
+            Some(Handshake::Client(client)) => client.buffered_capacity(),
+            Some(Handshake::Server(server)) => server.buffered_capacity(),
             Some(Handshake::Pending(_, early)) => early.capacity(),
             None => 0,
         };
@@ -234,12 +244,14 @@ impl Connection {
 
     /// Bytes read from the transport; returns how many it took.
     ///
-    /// It takes everything unless events are waiting to be taken and the
-    /// unread input would pass [`Config::max_unread_input`]: then drain
-    /// [`poll_event`](Self::poll_event) and hand it the rest. A partial
-    /// handshake or frame waits for more; a violation becomes events. Once
-    /// the peer's close frame has arrived or the connection is closed, bytes
-    /// are taken and ignored.
+    /// With nothing unread it reads up to the first event and keeps the rest
+    /// unread, up to [`Config::max_unread_input`] (it takes at least one byte).
+    /// With input already unread (the events before it not yet taken), it
+    /// takes only what stays within that limit, possibly nothing: drain
+    /// [`poll_event`](Self::poll_event) to `None`, then hand it the rest. A
+    /// partial handshake or frame waits for more; a violation becomes events.
+    /// Once the peer's close frame has arrived or the connection is closed,
+    /// bytes are taken and ignored.
     #[must_use = "bytes it did not take must be handed in again after draining poll_event"]
     pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
         if data.is_empty() {
@@ -267,24 +279,29 @@ impl Connection {
     }
 
     /// Reading or writing the transport failed. Before the closing handshake
-    /// this is an abnormal closure (1006). Bytes still queued for the
-    /// transport are dropped: they cannot be written. Input already taken
-    /// comes first, as with [`handle_eof`](Self::handle_eof).
+    /// this is an abnormal closure (1006). It takes effect at once: bytes
+    /// still queued for the transport are dropped (they cannot be written),
+    /// and so is input taken but not yet read (it could not be answered);
+    /// events already read are still delivered, before the error.
     pub fn handle_transport_error(&mut self, now: Duration) {
         self.out.clear();
         self.pong = None;
+        self.pongs_queued = 0;
+        self.rx.drop_unread();
+        self.events.drop_read_ahead();
         self.end_input(now, recv::End::TransportError);
     }
 
     /// The time from [`poll_timeout`](Self::poll_timeout) has come (an early or
-    /// extra call does nothing). Input already taken comes first: while some
-    /// waits unread, this does nothing until [`poll_event`](Self::poll_event)
-    /// has read it (the bytes came before the time that passed since).
+    /// extra call does nothing). Each timer fires at most once a call. While
+    /// input waits unread, the close timer waits too (the close frame it
+    /// waits for may be in that input): it runs again once
+    /// [`poll_event`](Self::poll_event) has read it.
     pub fn handle_timeout(&mut self, now: Duration) {
-        if self.rx.has_unread() {
-            return;
-        }
-        while let Some(timer) = self.timers.due(now) {
+        // The close timer waits while input is unread; a timer fires once.
+        let mut skip = timers_to_skip(self.rx.has_unread());
+        while let Some(timer) = self.timers.due(now, &skip) {
+            skip.push(timer);
             self.timers.set(timer, None);
             match timer {
                 Timer::Handshake => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
@@ -308,8 +325,10 @@ impl Connection {
     /// Input is read as events are taken: each call reads up to the next
     /// event, so a reply sent to a message goes out before a close or failure
     /// that later bytes bring, and input never runs far ahead of the
-    /// application. Draining this after every input, as the contract says,
-    /// reads everything.
+    /// application. Up to two whole messages behind it may be read ahead (a
+    /// data message that breaks no rule has no effect on the connection, so
+    /// this changes nothing the application can see). Draining this after
+    /// every input, as the contract says, reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty() {
             if !self.rx.has_unread() {
@@ -322,10 +341,11 @@ impl Connection {
         // it was built would stall the CPU on its just-written bytes. Only a
         // message with no side effect is read ahead (see `recv::whole_message`),
         // so replies still go out in order.
-        while let Some(slot) = self.events.slot_behind() {
+        while let Some((slot, ahead)) = self.events.slot_behind() {
             if !self.rx.read_ahead(slot) {
                 break;
             }
+            *ahead = true;
         }
         self.events.pop_front()
     }
@@ -346,7 +366,7 @@ impl Connection {
     }
 
     /// Copies the next bytes to write into `buf` and returns how many; 0
-    /// when there are none. The bytes are in order, and a frame may be split
+    /// when there are none (or `buf` is empty). The bytes are in order, and a frame may be split
     /// across calls: call again until it returns 0 (or less than `buf.len()`).
     /// The engine keeps its small-frame buffer between calls, so this path
     /// allocates nothing per frame; the caller owns `buf`.
@@ -359,7 +379,8 @@ impl Connection {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called, if at all.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.timers.next()
+        // The close timer waits while input is unread (see handle_timeout).
+        self.timers.next(if self.rx.has_unread() { Some(Timer::Close) } else { None })
     }
 
     // ----- server commands -----
@@ -398,6 +419,7 @@ impl Connection {
         let head = self.pending_request()?.is_head();
         let response = handshake::reject_response(status, headers, body, head)?;
         self.out.extend_from_slice(&response);
+        self.events.drop_read_ahead();
         self.transition(now, Input::Terminate, None);
         Ok(())
     }
@@ -481,7 +503,8 @@ impl Connection {
     /// Starts `timer` from `now`, if this phase runs it.
     fn arm(&mut self, now: Duration, timer: Timer) {
         if self.phase.allows().timers.contains(&timer) {
-            let at = self.duration(timer).map(|d| now.saturating_add(d));
+            // At the end of time, a deadline that cannot be later than now is none.
+            let at = self.duration(timer).map(|d| now.saturating_add(d)).filter(|&at| at > now);
             self.timers.set(timer, at);
         }
     }

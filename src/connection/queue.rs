@@ -24,6 +24,8 @@ pub(super) struct EventQueue {
     // INVARIANT: the order is slots[head], slots[head + 1], … (mod SLOTS),
     // then `rest`; a slot is empty only if every later place is.
     slots: [Option<Event>; SLOTS],
+    /// Which slots hold a message read ahead (see [`EventQueue::slot_behind`]).
+    ahead: [bool; SLOTS],
     head: usize,
     rest: VecDeque<Event>,
 }
@@ -51,13 +53,27 @@ impl EventQueue {
         Some(&mut self.slots[at])
     }
 
-    /// The empty slot at the back, when at least one event waits before it.
+    /// The empty slot at the back, when at least one event waits before it,
+    /// for a message read ahead, with the flag that marks it so: the caller
+    /// sets the flag when it fills the slot.
     #[inline(always)]
-    pub(super) fn slot_behind(&mut self) -> Option<&mut Option<Event>> {
+    pub(super) fn slot_behind(&mut self) -> Option<(&mut Option<Event>, &mut bool)> {
         if self.is_empty() {
             return None;
         }
-        self.back_slot()
+        let at = (0..SLOTS).map(|i| (self.head + i) % SLOTS).find(|&at| self.slots[at].is_none())?;
+        Some((&mut self.slots[at], &mut self.ahead[at]))
+    }
+
+    /// Drops the messages read ahead: the application ended the connection
+    /// before they were read (they are at the back, behind every other event).
+    pub(super) fn drop_read_ahead(&mut self) {
+        for at in 0..SLOTS {
+            if self.ahead[at] {
+                self.slots[at] = None;
+                self.ahead[at] = false;
+            }
+        }
     }
 
     /// The oldest event.
@@ -66,6 +82,7 @@ impl EventQueue {
         let head = self.head;
         self.slots[head].as_ref()?;
         self.head = (head + 1) % SLOTS;
+        self.ahead[head] = false;
         if self.rest.capacity() > 0 {
             return self.pop_refilling(head);
         }

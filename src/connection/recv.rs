@@ -10,9 +10,10 @@
 //!
 //! Each stage owns its rules and its error type; this module only moves
 //! pieces between them and turns a stage's error into the failure of the
-//! connection. Input is read up to the next event and no further: the rest
-//! waits, unread and bounded by [`Config::max_unread_input`], until the
-//! application takes that event.
+//! connection. Input is read up to the next event (and, for whole messages
+//! that change nothing, up to two ahead of it): the rest waits, unread and
+//! bounded by [`Config::max_unread_input`], until the application takes that
+//! event.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -149,8 +150,15 @@ impl Receiver {
         true
     }
 
+    /// Drops input taken but not read: the transport failed.
+    pub(super) fn drop_unread(&mut self) {
+        self.unread = Vec::new();
+        self.unread_pos = 0;
+    }
+
     /// Forgets everything: the connection closed.
     pub(super) fn reset(&mut self) {
+        self.end = None;
         self.decoder.reset();
         self.message.reset();
         self.control_len = 0;

@@ -34,18 +34,33 @@ impl Timers {
         }
     }
 
-    /// The earliest deadline.
-    pub(super) fn next(&self) -> Option<Duration> {
-        self.0.iter().flatten().min().copied()
+    /// The earliest deadline, leaving out `except`.
+    pub(super) fn next(&self, except: Option<Timer>) -> Option<Duration> {
+        Timer::ALL.into_iter().filter(|&t| Some(t) != except).filter_map(|t| self.0[Self::slot(t)]).min()
     }
 
-    /// The timer that fires first among those due at `now` (the table's
-    /// order breaks ties: a deadline before the keepalive ping).
-    pub(super) fn due(&self, now: Duration) -> Option<Timer> {
+    /// The timer that fires first among those due at `now`, leaving out
+    /// `skip` (the table's order breaks ties: a deadline before the
+    /// keepalive ping).
+    pub(super) fn due(&self, now: Duration, skip: &TimerSet) -> Option<Timer> {
         Timer::ALL
             .into_iter()
-            .filter(|&t| self.0[Self::slot(t)].is_some_and(|at| at <= now))
+            .filter(|&t| !skip.contains(t) && self.0[Self::slot(t)].is_some_and(|at| at <= now))
             .min_by_key(|&t| self.0[Self::slot(t)])
+    }
+}
+
+/// A set of timers, without heap.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct TimerSet([bool; 4]);
+
+impl TimerSet {
+    pub(super) fn push(&mut self, timer: Timer) {
+        self.0[Timers::slot(timer)] = true;
+    }
+
+    fn contains(&self, timer: Timer) -> bool {
+        self.0[Timers::slot(timer)]
     }
 }
 
@@ -56,15 +71,22 @@ mod tests {
     #[test]
     fn earliest_first_and_ties_in_table_order() {
         let mut t = Timers::default();
-        assert_eq!((t.next(), t.due(Duration::MAX)), (None, None));
+        let none = TimerSet::default();
+        assert_eq!((t.next(None), t.due(Duration::MAX, &none)), (None, None));
         t.set(Timer::Idle, Some(Duration::from_secs(5)));
         t.set(Timer::Keepalive, Some(Duration::from_secs(3)));
-        assert_eq!(t.next(), Some(Duration::from_secs(3)));
-        assert_eq!(t.due(Duration::from_secs(2)), None);
-        assert_eq!(t.due(Duration::from_secs(9)), Some(Timer::Keepalive));
+        assert_eq!(t.next(None), Some(Duration::from_secs(3)));
+        assert_eq!(t.due(Duration::from_secs(2), &none), None);
+        assert_eq!(t.due(Duration::from_secs(9), &none), Some(Timer::Keepalive));
         t.set(Timer::Close, Some(Duration::from_secs(3)));
-        assert_eq!(t.due(Duration::from_secs(9)), Some(Timer::Close));
+        assert_eq!(t.due(Duration::from_secs(9), &none), Some(Timer::Close));
+        let mut skip = TimerSet::default();
+        skip.push(Timer::Close);
+        assert_eq!(t.due(Duration::from_secs(9), &skip), Some(Timer::Keepalive));
+        assert_eq!(t.next(Some(Timer::Close)), Some(Duration::from_secs(3)));
+        t.set(Timer::Keepalive, None);
+        assert_eq!(t.next(Some(Timer::Close)), Some(Duration::from_secs(5)));
         t.keep_only(&[Timer::Idle]);
-        assert_eq!(t.next(), Some(Duration::from_secs(5)));
+        assert_eq!(t.next(None), Some(Duration::from_secs(5)));
     }
 }

@@ -253,6 +253,11 @@ impl ClientHandshake {
         self.head.len()
     }
 
+    /// Heap held for the header block.
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.head.capacity()
+    }
+
     /// Feeds response bytes. `Ok(None)`: the response is incomplete.
     /// `Ok(Some((opened, n)))`: the handshake succeeded and `data[n..]`
     /// belongs to the framing layer.

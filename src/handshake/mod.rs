@@ -74,6 +74,11 @@ impl HeadBuffer {
         self.buf.len()
     }
 
+    /// Heap held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Appends `data`. `Ok(None)`: the block is not complete yet.
     /// `Ok(Some((head, used)))`: the whole block, and how many bytes of `data` it took.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<Option<(&[u8], usize)>, HandshakeError> {

@@ -89,6 +89,11 @@ impl ServerHandshake {
         self.head.len()
     }
 
+    /// Heap held for the header block.
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.head.capacity()
+    }
+
     /// Feeds request bytes. `Ok(None)`: the request is incomplete.
     /// `Ok(Some((request, n)))`: a complete request; `data[n..]` follows it.
     /// `Err`: a request the engine refuses itself (malformed HTTP, a bad

@@ -1,0 +1,128 @@
+//! Input the engine took but has not read yet (it waits behind events the
+//! application has not taken): timers keep running, an EOF waits behind it,
+//! a transport error drops it, and messages read ahead of the application
+//! never change what it sees.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rfc6455::{Connection, Error, Event, Role};
+
+const T: Duration = Duration::ZERO;
+
+/// A server given `frames` in one read, nothing taken yet.
+fn server_with(config: rfc6455::Config, frames: &[Vec<u8>]) -> Connection {
+    let mut conn = Connection::open(T, Role::Server, None, config);
+    give(&mut conn, T, &frames.concat());
+    conn
+}
+
+fn text_frame(s: &str) -> Vec<u8> {
+    frame_to(Role::Server, true, TEXT, s.as_bytes())
+}
+
+#[test]
+fn timers_run_while_input_waits_unread() {
+    // A driver that stops taking events (backpressure) still gets its
+    // keepalive pings, and poll_timeout never stays in the past.
+    let config = config().keepalive_interval(Some(ms(500))).idle_timeout(Some(secs(60)));
+    let mut conn = server_with(config, &[text_frame("a"), text_frame("b")]);
+    let mut now = T;
+    for _ in 0..100 {
+        let at = conn.poll_timeout().expect("the keepalive is armed");
+        assert!(at > now, "poll_timeout {at:?} is not after the last handle_timeout at {now:?}");
+        now = at;
+        conn.handle_timeout(now);
+    }
+    let mut pings = 0;
+    while let Some(bytes) = conn.poll_transmit() {
+        pings += decode_frames(&bytes).iter().filter(|f| f.opcode == PING).count();
+    }
+    assert_eq!(pings, 100);
+    assert_eq!(drain(&mut conn).0, [text("a"), text("b")]);
+}
+
+#[test]
+fn the_close_timer_waits_for_the_close_frame_in_unread_input() {
+    // The server closes; the client's answer is in the input, behind a
+    // message the application has not taken: the close timeout must not
+    // fire over it.
+    let mut conn = Connection::open(T, Role::Server, None, config().close_timeout(secs(1)));
+    conn.close(T, 1000, "").unwrap();
+    drain(&mut conn);
+    let close = frame_to(Role::Server, true, CLOSE, &close_payload(1000, ""));
+    give(&mut conn, ms(10), &[text_frame("late"), text_frame("later"), close].concat());
+    let deadline = conn.poll_timeout();
+    assert_eq!(deadline, None, "the close timer is due only once the input is read");
+    conn.handle_timeout(secs(5));
+    assert_eq!(drain(&mut conn).0, [text("late"), text("later"), closed(1000, "", true)]);
+}
+
+#[test]
+fn a_keepalive_at_the_end_of_time_fires_once() {
+    let mut conn = Connection::open(T, Role::Client, None, config().keepalive_interval(Some(secs(30))));
+    give(&mut conn, Duration::MAX - secs(1), &frame_to(Role::Client, true, PING, b""));
+    drain(&mut conn);
+    conn.handle_timeout(Duration::MAX);
+    let pings = drain(&mut conn).1;
+    assert_eq!(decode_frames(&pings).iter().filter(|f| f.opcode == PING).count(), 1);
+    assert!(conn.poll_timeout().is_none_or(|t| t > Duration::MAX - secs(1)));
+}
+
+#[test]
+fn terminate_drops_what_was_read_ahead() {
+    // Whatever the next frames are, terminate after the first message gives
+    // the close event and nothing else: messages read ahead of the
+    // application count as unread input.
+    let ping = frame_to(Role::Server, true, PING, b"");
+    for frames in [
+        vec![text_frame("a"), text_frame("b"), ping.clone(), text_frame("c")],
+        vec![text_frame("a"), ping.clone(), text_frame("b")],
+        vec![text_frame("a"), text_frame("b"), text_frame("c"), text_frame("d")],
+    ] {
+        let mut conn = server_with(config(), &frames);
+        assert_eq!(conn.poll_event(), Some(text("a")));
+        conn.terminate(T);
+        assert_eq!(drain(&mut conn).0, [abnormal()], "{frames:?}");
+    }
+}
+
+#[test]
+fn a_transport_error_drops_unread_input_and_writes_nothing() {
+    let ping = frame_to(Role::Server, true, PING, b"");
+    let close = frame_to(Role::Server, true, CLOSE, &close_payload(1000, ""));
+    let mut conn = server_with(config(), &[text_frame("a"), ping, close]);
+    conn.handle_transport_error(T);
+    assert_eq!(conn.buffered_amount(), 0);
+    let (events, sent) = drain(&mut conn);
+    assert_eq!(events, [text("a"), error(Error::Transport), abnormal()]);
+    assert!(sent.is_empty(), "{sent:?} queued after the transport failed");
+}
+
+#[test]
+fn an_eof_waits_behind_unread_input() {
+    let mut conn = server_with(config(), &[text_frame("a"), text_frame("b")]);
+    conn.handle_eof(T);
+    let events = drain(&mut conn).0;
+    assert_eq!(events, [text("a"), text("b"), error(Error::UnexpectedEof), abnormal()]);
+}
+
+#[test]
+fn reading_ahead_never_reorders_replies_and_closes() {
+    // Messages, then a close: each reply goes out before the echo of the close.
+    let close = frame_to(Role::Server, true, CLOSE, &close_payload(1000, "bye"));
+    let mut conn = server_with(config(), &[text_frame("1"), text_frame("2"), text_frame("3"), close]);
+    let mut replies = 0;
+    while let Some(event) = conn.poll_event() {
+        if let Event::Text(t) = event {
+            conn.send_text(&t).unwrap();
+            replies += 1;
+        }
+    }
+    assert_eq!(replies, 3);
+    let sent = std::iter::from_fn(|| conn.poll_transmit()).flat_map(|b| b.to_vec()).collect::<Vec<u8>>();
+    let opcodes: Vec<u8> = decode_frames(&sent).iter().map(|f| f.opcode).collect();
+    assert_eq!(opcodes, [TEXT, TEXT, TEXT, CLOSE]);
+}
