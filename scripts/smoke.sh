@@ -104,10 +104,15 @@ step "a peer that never reads is dropped by the write timeout"
 timeout 60 python3 - "$port" >"$tmp/stall.out" 2>"$tmp/stall.err" <<'PY' || fail "the stalled peer check: $(cat "$tmp/stall.err")"
 import os, socket, struct, sys, time
 port = int(sys.argv[1])
-s = socket.create_connection(("127.0.0.1", port))
+s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
 s.sendall(b"GET /stall HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+assert head.startswith(b"HTTP/1.1 101"), head
 payload = os.urandom(65536)
 frame = bytes([0x82, 0x80 | 127]) + struct.pack(">Q", len(payload)) + b"\0\0\0\0" + payload
 s.settimeout(1)
