@@ -59,8 +59,9 @@ impl Payload {
         }
     }
 
+    /// `src` unmasked into a buffer of exactly its length, however short.
     #[inline(never)]
-    fn shared_unmasked(src: &[u8], key: Option<[u8; 4]>) -> Self {
+    pub(crate) fn shared_unmasked(src: &[u8], key: Option<[u8; 4]>) -> Self {
         Self::from(Self::unmasked_vec(src, key))
     }
 

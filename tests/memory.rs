@@ -18,6 +18,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
 
+use rfc6455::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, apply_mask};
 use rfc6455::{Config, Connection, Event, ReadyState, ReceiveMode, Role};
 
 /// Tracks the live bytes of the current thread and their peak.
@@ -101,27 +102,19 @@ const ROLES: [Role; 2] = [Role::Server, Role::Client];
 const MODES: [ReceiveMode; 2] = [ReceiveMode::Messages, ReceiveMode::Streaming];
 
 /// A frame as `reader` expects it, masked when a server reads it (RFC 6455
-/// §5.3). The header announces `len` bytes, which may be more than `payload`.
+/// §5.3), its header written by the crate's own encoder. The header announces
+/// `len` bytes, which may be more than `payload`.
 fn frame(reader: Role, b0: u8, len: u64, payload: &[u8], seed: u32) -> Vec<u8> {
-    let mask_bit = if reader == Role::Server { 0x80 } else { 0 };
-    let mut f = vec![b0];
-    match len {
-        0..=125 => f.push(mask_bit | len as u8),
-        126..=0xFFFF => {
-            f.push(mask_bit | 126);
-            f.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        _ => {
-            f.push(mask_bit | 127);
-            f.extend_from_slice(&len.to_be_bytes());
-        }
-    }
-    if reader == Role::Server {
-        let key = (seed.wrapping_mul(0x9E37_79B9) | 1).to_be_bytes();
-        f.extend_from_slice(&key);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    } else {
-        f.extend_from_slice(payload);
+    let mask = (reader == Role::Server).then(|| (seed.wrapping_mul(0x9E37_79B9) | 1).to_be_bytes());
+    let opcode = OpCode::from_u8(b0 & 0x0F).expect("a defined opcode");
+    let header = FrameHeader { fin: b0 & 0x80 != 0, rsv: (b0 >> 4) & 0x07, opcode, mask, len };
+    let mut head = [0; MAX_HEADER_LEN];
+    let n = header.encode(&mut head);
+    let mut f = head[..n].to_vec();
+    let start = f.len();
+    f.extend_from_slice(payload);
+    if let Some(key) = mask {
+        apply_mask(&mut f[start..], key, 0);
     }
     f
 }

@@ -94,16 +94,6 @@ pub struct Connection {
     timers: Timers,
 }
 
-/// The timers `handle_timeout` passes over: the close timer while input is
-/// unread, then each timer that fired.
-fn timers_to_skip(unread: bool) -> timers::TimerSet {
-    let mut skip = timers::TimerSet::default();
-    if unread {
-        skip.push(Timer::Close);
-    }
-    skip
-}
-
 /// Pongs queued before only the latest ping is answered.
 const MAX_QUEUED_PONGS: u8 = 16;
 
@@ -210,26 +200,27 @@ impl Connection {
     /// checks it against the limits in [`Config`]; not a stable API.
     #[doc(hidden)]
     pub fn buffered_input_len(&self) -> usize {
-        let handshake = match self.handshake.as_deref() {
-            Some(Handshake::Client(client)) => client.buffered_len(),
-            Some(Handshake::Server(server)) => server.buffered_len(),
-            Some(Handshake::Pending(_, early)) => early.len(),
-            None => 0,
-        };
-        handshake + self.rx.held()
+        self.handshake_input(false) + self.rx.held()
     }
 
     /// Heap the engine holds for peer input (allocated capacity, not length),
     /// for the fuzzing harness and the memory tests; not a stable API.
     #[doc(hidden)]
     pub fn buffered_input_capacity(&self) -> usize {
-        let handshake = match self.handshake.as_deref() {
-            Some(Handshake::Client(client)) => client.buffered_capacity(),
-            Some(Handshake::Server(server)) => server.buffered_capacity(),
-            Some(Handshake::Pending(_, early)) => early.capacity(),
-            None => 0,
-        };
-        handshake + self.rx.capacity()
+        self.handshake_input(true) + self.rx.capacity()
+    }
+
+    /// Input the handshake holds: its length, or its heap (`capacity`).
+    fn handshake_input(&self, capacity: bool) -> usize {
+        match (self.handshake.as_deref(), capacity) {
+            (Some(Handshake::Client(client)), false) => client.buffered_len(),
+            (Some(Handshake::Client(client)), true) => client.buffered_capacity(),
+            (Some(Handshake::Server(server)), false) => server.buffered_len(),
+            (Some(Handshake::Server(server)), true) => server.buffered_capacity(),
+            (Some(Handshake::Pending(_, early)), false) => early.len(),
+            (Some(Handshake::Pending(_, early)), true) => early.capacity(),
+            (None, _) => 0,
+        }
     }
 
     /// All heap the connection holds (input, queued events, queued bytes),
@@ -299,7 +290,10 @@ impl Connection {
     /// [`poll_event`](Self::poll_event) has read it.
     pub fn handle_timeout(&mut self, now: Duration) {
         // The close timer waits while input is unread; a timer fires once.
-        let mut skip = timers_to_skip(self.rx.has_unread());
+        let mut skip = timers::TimerSet::default();
+        if self.rx.has_unread() {
+            skip.push(Timer::Close);
+        }
         while let Some(timer) = self.timers.due(now, &skip) {
             skip.push(timer);
             self.timers.set(timer, None);

@@ -64,9 +64,9 @@ impl<'a> Masked<'a> {
     #[inline(always)]
     pub(crate) fn to_payload(self) -> Payload {
         if self.len <= Payload::INLINE {
-            Payload::inline_unmasked(self.ahead, self.len, self.key)
+            self.to_inline()
         } else {
-            Payload::unmasked(self.bytes(), self.key_bytes())
+            Payload::shared_unmasked(self.bytes(), self.key_bytes())
         }
     }
 
