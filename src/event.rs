@@ -23,6 +23,7 @@ pub enum MessageKind {
 /// before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[repr(u64)]
 pub enum Event {
     /// Server: a complete HTTP request arrived. Answer it with
     /// [`Connection::accept`](crate::Connection::accept) or

@@ -45,6 +45,17 @@ pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u
     mask_words(&mut dst[start..], key);
 }
 
+/// XORs a small payload's fixed-size block with `key` (as the word XORed
+/// with each 4 bytes), 16 bytes at a time: the block is then stored in the
+/// halves later copies read (reading back narrower stores stalls the CPU).
+#[inline(always)]
+pub(crate) fn mask_block(block: &mut [u8; 32], key: u32) {
+    let wide = u128::from(key) * 0x0000_0001_0000_0001_0000_0001_0000_0001;
+    for word in block.as_chunks_mut::<16>().0 {
+        *word = (u128::from_ne_bytes(*word) ^ wide).to_ne_bytes();
+    }
+}
+
 /// XORs 8 bytes at a time, then the tail; `key` starts at `buf[0]`.
 fn mask_words(buf: &mut [u8], key: [u8; 4]) {
     let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);

@@ -75,11 +75,7 @@ impl Payload {
             None => Self::short_copy(&src[..len]),
         };
         if let Some(key) = key {
-            let half = u64::from(key);
-            let wide = half | (half << 32);
-            for word in data.as_chunks_mut::<8>().0 {
-                *word = (u64::from_ne_bytes(*word) ^ wide).to_ne_bytes();
-            }
+            crate::mask::mask_block(&mut data, key);
         }
         Payload(Repr::Inline { len: len as u8, data: Block(data) })
     }
@@ -90,7 +86,7 @@ impl Payload {
     /// the array is written once, in the same 16-byte halves later copies
     /// read (reading back a mix of narrower stores stalls the CPU).
     #[inline(always)]
-    fn short_copy(bytes: &[u8]) -> [u8; Self::INLINE] {
+    pub(crate) fn short_copy(bytes: &[u8]) -> [u8; Self::INLINE] {
         let n = bytes.len().min(Self::INLINE);
         let (lo, hi) = match n {
             16.. => {

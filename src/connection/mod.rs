@@ -330,18 +330,19 @@ impl Connection {
             }
             self.read_unread_queued();
         }
-        // A whole message behind this one is read ahead into a free slot,
-        // where a later call finds it built: an event copied out right after
+        let event = self.events.pop_front();
+        // Whole messages behind this one are read ahead into the free slots,
+        // where a later call finds them built: an event copied out soon after
         // it was built would stall the CPU on its just-written bytes. Only a
         // message with no side effect is read ahead (see `recv::whole_message`),
         // so replies still go out in order.
-        while let Some((slot, ahead)) = self.events.slot_behind() {
+        while let Some((slot, ahead)) = self.events.back_slot() {
             if !self.rx.read_ahead(slot) {
                 break;
             }
             *ahead = true;
         }
-        self.events.pop_front()
+        event
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.

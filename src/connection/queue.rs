@@ -7,25 +7,27 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::event::Event;
 use crate::mask::apply_mask;
+use crate::payload::Payload;
 
-/// Events waiting inline, in slots used in turn.
-const SLOTS: usize = 3;
+/// Events waiting inline, in two slots used in turn.
+const SLOTS: usize = 2;
 
 /// Events not yet taken, oldest first.
 ///
 /// Input is read as events are taken, so few ever wait: the messages read
 /// ahead (see [`Connection::poll_event`](crate::Connection::poll_event)), the
-/// `Open` with the first message, a failure's `Error` and `Closed`. Up to
-/// three wait inline, in slots used in turn, so that an event is never moved
-/// between them; the overflow queue is allocated only when more wait, and
-/// released once it drains.
+/// `Open` with the first message, a failure's `Error` and `Closed`. Two wait
+/// inline, in slots used in turn so that an event is never moved between
+/// them; the overflow queue is allocated only when more wait, and released
+/// once it drains.
 #[derive(Debug, Default)]
 pub(super) struct EventQueue {
-    // INVARIANT: the order is slots[head], slots[head + 1], … (mod SLOTS),
-    // then `rest`; a slot is empty only if every later place is.
+    // INVARIANT: the order is slots[head], slots[head ^ 1], then `rest`; a
+    // slot is empty only if every later place is.
     slots: [Option<Event>; SLOTS],
-    /// Which slots hold a message read ahead (see [`EventQueue::slot_behind`]).
+    /// Which slots hold a message read ahead (they are behind every other event).
     ahead: [bool; SLOTS],
+    // INVARIANT: head < SLOTS
     head: usize,
     rest: VecDeque<Event>,
 }
@@ -34,7 +36,7 @@ impl EventQueue {
     #[inline(always)]
     pub(super) fn push_back(&mut self, event: Event) {
         match self.back_slot() {
-            Some(slot) => *slot = Some(event),
+            Some((slot, _)) => *slot = Some(event),
             None => self.push_rest(event),
         }
     }
@@ -44,24 +46,19 @@ impl EventQueue {
         self.rest.push_back(event);
     }
 
-    /// The empty slot at the back, if the next event would go in a slot.
-    /// (The checks read tags alone: loading a whole slot just after narrow
-    /// stores to it would stall the CPU.)
+    /// The empty slot at the back, if the next event would go in a slot,
+    /// with the flag that marks a message read ahead: the caller sets it when
+    /// it reads one into the slot. (The checks read tags alone: loading a
+    /// whole slot just after narrow stores to it would stall the CPU.)
     #[inline(always)]
-    pub(super) fn back_slot(&mut self) -> Option<&mut Option<Event>> {
-        let at = (0..SLOTS).map(|i| (self.head + i) % SLOTS).find(|&at| self.slots[at].is_none())?;
-        Some(&mut self.slots[at])
-    }
-
-    /// The empty slot at the back, when at least one event waits before it,
-    /// for a message read ahead, with the flag that marks it so: the caller
-    /// sets the flag when it fills the slot.
-    #[inline(always)]
-    pub(super) fn slot_behind(&mut self) -> Option<(&mut Option<Event>, &mut bool)> {
-        if self.is_empty() {
+    pub(super) fn back_slot(&mut self) -> Option<(&mut Option<Event>, &mut bool)> {
+        let at = if self.slots[self.head].is_none() {
+            self.head
+        } else if self.slots[self.head ^ 1].is_none() {
+            self.head ^ 1
+        } else {
             return None;
-        }
-        let at = (0..SLOTS).map(|i| (self.head + i) % SLOTS).find(|&at| self.slots[at].is_none())?;
+        };
         Some((&mut self.slots[at], &mut self.ahead[at]))
     }
 
@@ -74,6 +71,9 @@ impl EventQueue {
                 self.ahead[at] = false;
             }
         }
+        if self.slots[self.head].is_none() {
+            self.head ^= 1;
+        }
     }
 
     /// The oldest event.
@@ -81,11 +81,13 @@ impl EventQueue {
     pub(super) fn pop_front(&mut self) -> Option<Event> {
         let head = self.head;
         self.slots[head].as_ref()?;
-        self.head = (head + 1) % SLOTS;
+        self.head = head ^ 1;
         self.ahead[head] = false;
         if self.rest.capacity() > 0 {
             return self.pop_refilling(head);
         }
+        // Returned as it is: moved through temporaries, the event would be
+        // copied in pieces that the CPU then stalls on.
         self.slots[head].take()
     }
 
@@ -146,6 +148,11 @@ mod event_tests {
 
 /// Bytes of small frames held inline, without heap.
 const STAGE: usize = 160;
+
+/// The room a small frame is stored in: a header of at most 6 bytes (a
+/// 7-bit length, a mask key), written as a word, then a payload block of
+/// [`Payload::INLINE`] bytes.
+const SMALL_FRAME: usize = 8 + Payload::INLINE;
 
 /// Bytes for the transport, in order.
 ///
@@ -213,8 +220,43 @@ impl Outbox {
         }
     }
 
+    /// Queues a small frame: its header as `n` bytes in the low end of
+    /// `head`, then the first `len` bytes of `body`. Stored in whole words
+    /// (the bytes past the frame are overwritten later or never shown).
+    #[inline(always)]
+    pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u8; Payload::INLINE], len: usize) {
+        let at = usize::from(self.stage_len);
+        let (block, end) = if at + SMALL_FRAME <= STAGE && self.segment_len == 0 && self.buf.is_empty() {
+            self.stage_len = (at + n + len) as u8;
+            (&mut self.stage[at..at + SMALL_FRAME], None)
+        } else if self.stage_len != 0 || self.buf.capacity() - self.buf.len() < SMALL_FRAME {
+            // Near the end of the buffer (sized from the last transmit, which
+            // it should fit exactly), or past the stage: as any frame.
+            return self.write(&head.to_le_bytes()[..n], &body[..len], None);
+        } else {
+            let buf = &mut self.buf;
+            let start = buf.len();
+            buf.extend_from_slice(&[0; SMALL_FRAME]);
+            (&mut buf[start..], Some(start + n + len))
+        };
+        block[..8].copy_from_slice(&head.to_le_bytes());
+        block[n..n + Payload::INLINE].copy_from_slice(body);
+        if let Some(end) = end {
+            self.buf.truncate(end);
+        }
+    }
+
     /// Room for `n` more bytes in the encoding buffer, behind what the stage holds.
+    #[inline(always)]
     fn reserve(&mut self, n: usize) -> &mut BytesMut {
+        if self.stage_len != 0 || self.buf.capacity() - self.buf.len() < n {
+            self.reserve_slow(n);
+        }
+        &mut self.buf
+    }
+
+    #[inline(never)]
+    fn reserve_slow(&mut self, n: usize) {
         let staged = usize::from(self.stage_len - self.stage_start);
         if self.buf.capacity() == 0 {
             self.buf.reserve((n + staged).max(self.hint as usize));
@@ -227,7 +269,6 @@ impl Outbox {
             self.stage_start = 0;
             self.stage_len = 0;
         }
-        &mut self.buf
     }
 
     /// Queues a shared payload after everything queued so far.
@@ -290,6 +331,14 @@ impl Outbox {
     pub(super) fn copy_into(&mut self, out: &mut [u8]) -> usize {
         if self.stage_len > 0 {
             let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
+            if start == 0
+                && let Some(whole) = out.first_chunk_mut::<STAGE>()
+            {
+                // The whole stage in fixed-size moves; only `end` bytes count.
+                *whole = self.stage;
+                self.stage_len = 0;
+                return end;
+            }
             let n = (end - start).min(out.len());
             out[..n].copy_from_slice(&self.stage[start..start + n]);
             if start + n == end {

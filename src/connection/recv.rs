@@ -206,7 +206,7 @@ impl Connection {
             let whole = self
                 .events
                 .back_slot()
-                .and_then(|slot| whole_message(&rx.decoder, rx.extensions, &mut rx.message, data, slot));
+                .and_then(|(slot, _)| whole_message(&rx.decoder, rx.extensions, &mut rx.message, data, slot));
             used = match whole {
                 Some(used) => used,
                 None => {
@@ -252,7 +252,7 @@ impl Connection {
     /// anything else through the general path.
     #[inline(always)]
     pub(super) fn read_unread_queued(&mut self) {
-        if let Some(slot) = self.events.back_slot()
+        if let Some((slot, _)) = self.events.back_slot()
             && self.rx.read_ahead(slot)
         {
             return;

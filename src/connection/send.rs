@@ -11,6 +11,8 @@ use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::local_error::LocalError;
+use crate::mask;
+use crate::payload::Payload;
 use crate::role::Role;
 use crate::state::{Input, Phase};
 
@@ -183,8 +185,21 @@ impl Connection {
             self.config.random.fill(&mut key);
             key
         });
+        let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
+        if payload.len() <= Payload::INLINE
+            && let Some((head, n)) = header.encode_short()
+        {
+            // A small frame is built in registers and stored in whole words:
+            // no copy of a variable length, nothing read back.
+            let mut body = Payload::short_copy(payload);
+            if let Some(key) = mask {
+                mask::mask_block(&mut body, u32::from_ne_bytes(key));
+            }
+            self.out.write_small(head, n, &body, payload.len());
+            return;
+        }
         let mut head = [0; MAX_HEADER_LEN];
-        let n = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 }.encode(&mut head);
+        let n = header.encode(&mut head);
         self.out.write(&head[..n], payload, mask);
     }
 
