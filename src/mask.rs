@@ -46,13 +46,13 @@ pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u
 }
 
 /// XORs a small payload's fixed-size block with `key` (as the word XORed
-/// with each 4 bytes), 16 bytes at a time: the block is then stored in the
+/// with each 4 bytes), in vector registers: the block is then stored in the
 /// halves later copies read (reading back narrower stores stalls the CPU).
 #[inline(always)]
 pub(crate) fn mask_block(block: &mut [u8; 32], key: u32) {
-    let wide = u128::from(key) * 0x0000_0001_0000_0001_0000_0001_0000_0001;
-    for word in block.as_chunks_mut::<16>().0 {
-        *word = (u128::from_ne_bytes(*word) ^ wide).to_ne_bytes();
+    // Lanes of the key's width, which the compiler turns into vector XORs.
+    for lane in block.as_chunks_mut::<4>().0 {
+        *lane = (u32::from_ne_bytes(*lane) ^ key).to_ne_bytes();
     }
 }
 

@@ -146,7 +146,7 @@ impl Assembler {
                         *out = Some(Event::Text(Text::from_validated(data.to_payload())));
                     }
                     if let Some(Event::Text(text)) = out
-                        && !text.as_bytes().is_ascii()
+                        && !text.payload().is_ascii()
                         && utf8::validate(text.as_bytes()).is_err()
                     {
                         *out = None;

@@ -124,6 +124,26 @@ impl Payload {
         buf
     }
 
+    /// Whether every byte is ASCII; for an inline payload, a few word
+    /// operations on its fixed-size block.
+    #[inline(always)]
+    pub(crate) fn is_ascii(&self) -> bool {
+        match &self.0 {
+            Repr::Inline { len, data } => {
+                let n = u32::from(*len);
+                let (lo, hi) = data.0.split_at(16);
+                let lo = u128::from_le_bytes(lo.try_into().expect("16 bytes"));
+                let hi = u128::from_le_bytes(hi.try_into().expect("16 bytes"));
+                // Only the first `len` bytes count: the rest are masked off.
+                let keep = |bits: u32| 1u128.checked_shl(bits).map_or(u128::MAX, |b| b - 1);
+                let lo = lo & keep(8 * n.min(16));
+                let hi = hi & keep(8 * n.saturating_sub(16));
+                (lo | hi) & 0x8080_8080_8080_8080_8080_8080_8080_8080 == 0
+            }
+            Repr::Shared(b) => b.is_ascii(),
+        }
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match &self.0 {
@@ -283,6 +303,10 @@ impl Text {
 
     /// The UTF-8 bytes.
     pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub(crate) fn payload(&self) -> &Payload {
         &self.0
     }
 

@@ -152,9 +152,9 @@ impl Decoder {
         self.frame.map_or(0, |(header, read)| header.len - read)
     }
 
-    /// The shortcut for the common case: a whole frame with a 7-bit length
-    /// at the start of `input`, between frames, that breaks no rule of this
-    /// layer. It builds the piece from the first bytes in registers, with no
+    /// The shortcut for the common case: a whole text or binary frame with a
+    /// 7-bit length at the start of `input`, between frames, that breaks no
+    /// rule of this layer. It builds the piece from the first bytes in registers, with no
     /// header struct in between. `None` for anything else: [`decode`](Self::decode),
     /// which alone reports violations, takes it.
     #[inline(always)]
@@ -165,9 +165,14 @@ impl Decoder {
         if !self.is_between_frames() || len > MAX_CONTROL_PAYLOAD || masked != self.masked {
             return None;
         }
-        let opcode = OpCode::from_u8(b0 & 0x0F).ok()?;
+        // Text and binary frames only: control frames and continuations
+        // take the general path, which checks their rules.
+        let opcode = match b0 & 0x0F {
+            0x1 => OpCode::Text,
+            0x2 => OpCode::Binary,
+            _ => return None,
+        };
         let fin = b0 & 0x80 != 0;
-        super::check_control(opcode, fin, len as u64).ok()?;
         let (key, start) = match input.get(2..6) {
             Some(&[k0, k1, k2, k3]) if masked => (Some(u32::from_ne_bytes([k0, k1, k2, k3])), 6),
             _ if masked => return None,
