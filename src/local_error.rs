@@ -40,6 +40,9 @@ pub enum LocalError {
     InvalidHeader(String),
     /// A rejection's status outside 200–599, or a body with 204 or 304.
     InvalidStatus(u16),
+    /// [`commit`](crate::Connection::commit) of more bytes than the last
+    /// [`read_buf`](crate::Connection::read_buf) offered (the number committed).
+    NotOffered(usize),
 }
 
 impl fmt::Display for LocalError {
@@ -60,6 +63,7 @@ impl fmt::Display for LocalError {
             LocalError::InvalidUrl(why) => write!(f, "invalid URL: {why}"),
             LocalError::InvalidHeader(name) => write!(f, "invalid or reserved header: {name}"),
             LocalError::InvalidStatus(s) => write!(f, "invalid status {s}"),
+            LocalError::NotOffered(n) => write!(f, "commit of {n} bytes that read_buf did not offer"),
         }
     }
 }

@@ -58,6 +58,10 @@ pub(crate) struct Assembler {
     buf: Vec<u8>,
     /// Bytes of the message delivered to the assembler so far.
     len: u64,
+    /// Zeroed bytes at the end of `buf`, past the message, offered for the
+    /// caller to read the frame's next bytes into ([`read_room`](Self::read_room)).
+    // INVARIANT: spare <= buf.len(), and 0 unless the last call was read_room.
+    spare: usize,
     utf8: Utf8Validator,
 }
 
@@ -69,13 +73,14 @@ impl Assembler {
             kind: None,
             buf: Vec::new(),
             len: 0,
+            spare: 0,
             utf8: Utf8Validator::new(),
         }
     }
 
     /// Bytes held: the message so far, or a character's first bytes.
     pub(crate) fn held(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.spare
     }
 
     /// Heap the assembler holds.
@@ -129,6 +134,7 @@ impl Assembler {
         more: u64,
         out: &mut Option<Event>,
     ) -> Result<(), MessageError> {
+        self.drop_spare();
         if end && self.len == 0 && self.buf.is_empty() {
             // The hot path: a whole message in one piece, unmasked straight into its payload.
             self.check_size(data.len() as u64)?;
@@ -164,12 +170,72 @@ impl Assembler {
     /// The general path: a piece appended to what came before.
     #[inline(never)]
     fn add(&mut self, data: Masked<'_>, end: bool, more: u64) -> Result<Option<Event>, MessageError> {
-        let kind = self.kind.expect("start_frame began a message");
         self.check_size(data.len() as u64)?;
-        self.len += data.len() as u64;
         self.grow(data.len(), more);
         let start = self.buf.len();
         data.extend_into(&mut self.buf);
+        self.added(start, end)
+    }
+
+    /// Room for the frame's next `n` bytes at the end of the message, zeroed,
+    /// for the caller to read them into; `more` is what the frame brings after
+    /// them. The buffer grows as [`piece`](Self::piece) would grow it. `None`
+    /// unless a message is being buffered (Messages mode) and `n` bytes stay
+    /// within the size limit.
+    pub(crate) fn read_room(&mut self, n: usize, more: u64) -> Option<&mut [u8]> {
+        self.drop_spare();
+        if self.mode != ReceiveMode::Messages || self.kind.is_none() || self.check_size(n as u64).is_err() {
+            return None;
+        }
+        self.grow(n, more);
+        let start = self.buf.len();
+        self.buf.resize(start + n, 0);
+        self.spare = n;
+        Some(&mut self.buf[start..])
+    }
+
+    /// The last `n` bytes offered by [`read_room`](Self::read_room) (at most
+    /// what it offered) were read into it: `apply` unmasks them in place, and
+    /// they are added to the message as [`piece`](Self::piece) adds bytes.
+    pub(crate) fn commit(
+        &mut self,
+        n: usize,
+        apply: impl FnOnce(&mut [u8]),
+        end: bool,
+    ) -> Result<Option<Event>, MessageError> {
+        let start = self.buf.len() - self.spare;
+        self.buf.truncate(start + n);
+        self.spare = 0;
+        apply(&mut self.buf[start..]);
+        self.check_size(n as u64)?;
+        self.added(start, end)
+    }
+
+    /// The first `n` bytes offered by [`read_room`](Self::read_room), if it
+    /// offered that many.
+    pub(crate) fn offered(&self, n: usize) -> Option<&[u8]> {
+        let start = self.buf.len() - self.spare;
+        if n > self.spare {
+            return None;
+        }
+        Some(&self.buf[start..start + n])
+    }
+
+    /// The bytes offered by [`read_room`](Self::read_room) and not read into
+    /// are not part of the message.
+    #[inline(always)]
+    fn drop_spare(&mut self) {
+        if self.spare > 0 {
+            self.buf.truncate(self.buf.len() - self.spare);
+            self.spare = 0;
+        }
+    }
+
+    /// What follows bytes appended to the message from `start` on: the count,
+    /// UTF-8, and the event they complete.
+    fn added(&mut self, start: usize, end: bool) -> Result<Option<Event>, MessageError> {
+        let kind = self.kind.expect("start_frame began a message");
+        self.len += (self.buf.len() - start) as u64;
         let text = kind == MessageKind::Text;
         if text {
             self.utf8.feed(&self.buf[start..]).map_err(|_| MessageError::InvalidUtf8)?;
@@ -242,6 +308,7 @@ impl Assembler {
         self.kind = None;
         self.buf = Vec::new();
         self.len = 0;
+        self.spare = 0;
         self.utf8 = Utf8Validator::new();
     }
 }

@@ -261,6 +261,46 @@ impl Connection {
         }
     }
 
+    /// Room to read the transport's next bytes into, when they can land
+    /// straight in the message being assembled: the payload of a large data
+    /// message is then copied once (by the read itself) and unmasked in
+    /// place. Read into it, then call [`commit`](Self::commit) with the count
+    /// read. `None` otherwise (between frames, small frames, control frames,
+    /// streaming, events or input waiting): read into your own buffer and
+    /// call [`handle_bytes`](Self::handle_bytes).
+    ///
+    /// The room (at most 64 KiB, never past the current frame) belongs to the
+    /// message buffer, which grows as [`handle_bytes`](Self::handle_bytes)
+    /// would grow it; bytes not committed are dropped by the next call.
+    pub fn read_buf(&mut self) -> Option<&mut [u8]> {
+        if self.phase.allows().reads != Reads::Frames || !self.events.is_empty() || self.rx.has_unread() {
+            return None;
+        }
+        self.rx.read_room()
+    }
+
+    /// The first `n` bytes of the room from [`read_buf`](Self::read_buf)
+    /// were read into: the same as [`handle_bytes`](Self::handle_bytes) with
+    /// them, all taken. Fails with [`LocalError::NotOffered`], changing
+    /// nothing, if the last `read_buf` did not offer `n` bytes; once the
+    /// connection no longer reads frames (closed meanwhile), the bytes are
+    /// ignored.
+    pub fn commit(&mut self, now: Duration, n: usize) -> Result<(), LocalError> {
+        if n == 0 || self.phase.allows().reads != Reads::Frames {
+            return Ok(());
+        }
+        if !self.rx.offered(n) {
+            return Err(LocalError::NotOffered(n));
+        }
+        self.arm_on_input(now);
+        match self.rx.commit(n) {
+            Ok(Some(event)) => self.events.push_back(event),
+            Ok(None) => {}
+            Err(e) => self.fail(now, e),
+        }
+        Ok(())
+    }
+
     /// The transport reached EOF (the peer closed its side). Before the
     /// closing handshake this is an abnormal closure (1006). Input already
     /// taken comes first: with unread input waiting, the EOF takes effect

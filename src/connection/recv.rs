@@ -32,6 +32,10 @@ use crate::payload::Payload;
 use crate::role::Role;
 use crate::state::{Input, Reads};
 
+/// The most [`Connection::read_buf`] offers at a time: reads of this size
+/// stay in the CPU's cache while they are unmasked.
+const READ_ROOM: usize = 64 << 10;
+
 /// How the input ended, once the bytes before it are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum End {
@@ -148,6 +152,37 @@ impl Receiver {
             *unread_pos = 0;
         }
         true
+    }
+
+    /// Room to read the current data frame's next bytes into, straight into
+    /// the message being assembled (see [`Connection::read_buf`]).
+    pub(super) fn read_room(&mut self) -> Option<&mut [u8]> {
+        let (opcode, more) = self.decoder.in_payload()?;
+        if opcode.is_control() {
+            return None;
+        }
+        let n = usize::try_from(more).map_or(READ_ROOM, |more| more.min(READ_ROOM));
+        self.message.read_room(n, more - n as u64)
+    }
+
+    /// Whether the last [`read_room`](Self::read_room) offered at least `n` bytes.
+    pub(super) fn offered(&self, n: usize) -> bool {
+        self.message.offered(n).is_some()
+    }
+
+    /// `n` bytes were read into the room offered: the decoder takes them as
+    /// the frame's next piece, and the assembler unmasks them in place.
+    pub(super) fn commit(&mut self, n: usize) -> Result<Option<Event>, ProtocolError> {
+        let offered = self.message.offered(n).expect("the caller checked the room");
+        let piece = self.decoder.decode(offered)?.expect("a frame's payload is in progress");
+        let key = piece.data.key_bytes();
+        let end = piece.last && piece.fin;
+        let unmask = |bytes: &mut [u8]| {
+            if let Some(key) = key {
+                crate::mask::apply_mask(bytes, key, 0);
+            }
+        };
+        Ok(self.message.commit(n, unmask, end)?)
     }
 
     /// Drops input taken but not read: the transport failed.
@@ -410,7 +445,7 @@ impl Connection {
     /// frame with the violation's code unless ours went out already, then the
     /// error and the close event.
     #[inline(never)]
-    fn fail(&mut self, now: Duration, e: ProtocolError) {
+    pub(super) fn fail(&mut self, now: Duration, e: ProtocolError) {
         if self.phase.allows().send_close {
             let reason = e.to_string();
             self.write_close(Some((e.close_code(), close::truncate_reason(&reason))));

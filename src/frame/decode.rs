@@ -50,7 +50,8 @@ impl<'a> Masked<'a> {
         &self.ahead[..self.len]
     }
 
-    fn key_bytes(self) -> Option<[u8; 4]> {
+    /// The key that unmasks these bytes from the first on, if any.
+    pub(crate) fn key_bytes(self) -> Option<[u8; 4]> {
         self.key.map(u32::to_ne_bytes)
     }
 
@@ -145,6 +146,12 @@ impl Decoder {
     /// Bytes of input held (a partial header).
     pub(crate) fn held(&self) -> usize {
         usize::from(self.head_len)
+    }
+
+    /// The opcode of the frame whose payload is being read, and how many of
+    /// its payload bytes are still to come; `None` between frames.
+    pub(crate) fn in_payload(&self) -> Option<(OpCode, u64)> {
+        self.frame.map(|(header, read)| (header.opcode, header.len - read))
     }
 
     /// Payload bytes of the current frame not yet handed out.

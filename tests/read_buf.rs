@@ -1,0 +1,201 @@
+//! Reading straight into the engine: `read_buf` offers room in the message
+//! being assembled, `commit` hands over what was read into it. The events
+//! must be exactly those `handle_bytes` gives for the same bytes, whatever
+//! the reads' sizes; bad calls change nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rfc6455::{Config, Connection, Event, LocalError, ProtocolError, ReceiveMode, Role};
+
+const T: Duration = Duration::ZERO;
+
+/// Feeds `input` the way the README's loop does: into `read_buf` when it
+/// offers room (at most `step` bytes a read), otherwise through
+/// `handle_bytes` from the driver's own buffer (`step` bytes a read);
+/// returns the events and how many bytes went through `read_buf`.
+fn feed(conn: &mut Connection, input: &[u8], step: usize) -> (Vec<Event>, usize) {
+    let (mut events, mut direct, mut pos) = (Vec::new(), 0, 0);
+    while pos < input.len() {
+        if let Some(room) = conn.read_buf() {
+            let n = room.len().min(step).min(input.len() - pos);
+            room[..n].copy_from_slice(&input[pos..pos + n]);
+            conn.commit(T, n).expect("offered");
+            pos += n;
+            direct += n;
+        } else {
+            let end = (pos + step).min(input.len());
+            let mut taken = pos;
+            while taken < end {
+                taken += conn.handle_bytes(T, &input[taken..end]);
+                events.extend(std::iter::from_fn(|| conn.poll_event()));
+            }
+            pos = end;
+        }
+        events.extend(std::iter::from_fn(|| conn.poll_event()));
+    }
+    (events, direct)
+}
+
+/// What `handle_bytes` alone gives for `input`.
+fn reference(role: Role, config: Config, input: &[u8]) -> Vec<Event> {
+    let mut conn = Connection::open(T, role, None, config);
+    let (mut events, mut taken) = (Vec::new(), 0);
+    while taken < input.len() {
+        taken += conn.handle_bytes(T, &input[taken..]);
+        events.extend(std::iter::from_fn(|| conn.poll_event()));
+    }
+    events
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 + i / 251) as u8).collect()
+}
+
+#[test]
+fn large_messages_read_in_place_match_handle_bytes() {
+    let text: String = "añ€😀 ".repeat(70_000);
+    for role in [Role::Server, Role::Client] {
+        let mut input = frame_to(role, true, BINARY, &pattern(300_000));
+        input.extend(frame_to(role, true, TEXT, text.as_bytes()));
+        // Fragmented: every fragment's payload is read in place too.
+        input.extend(frame_to(role, false, BINARY, &pattern(70_000)));
+        input.extend(frame_to(role, true, CONT, &pattern(90_000)));
+        input.extend(frame_to(role, true, TEXT, b"small"));
+        let want = reference(role, config(), &input);
+        assert_eq!(want.len(), 4);
+        for step in [1, 3, 1000, 4096, 65_536, 1 << 20] {
+            let mut conn = Connection::open(T, role, None, config());
+            let (events, direct) = feed(&mut conn, &input, step);
+            assert_eq!(events, want, "{role:?}, reads of {step}");
+            // Reads no larger than the room: past the first, most of every
+            // large payload goes in place.
+            if step <= 65_536 {
+                assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read in place");
+            }
+        }
+    }
+}
+
+#[test]
+fn room_is_offered_only_inside_a_large_data_frame() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    assert!(conn.read_buf().is_none(), "between frames");
+    give(&mut conn, T, &frame_to(Role::Server, true, TEXT, b"hi"));
+    assert!(conn.read_buf().is_none(), "an event not taken");
+    drain(&mut conn);
+    // A ping's payload split across reads: a control frame, never in place.
+    let ping = frame_to(Role::Server, true, PING, b"0123456789");
+    give(&mut conn, T, &ping[..8]);
+    assert!(conn.read_buf().is_none(), "a control frame's payload");
+    give(&mut conn, T, &ping[8..]);
+    drain(&mut conn);
+    let big = frame_to(Role::Server, true, BINARY, &pattern(200_000));
+    give(&mut conn, T, &big[..100]);
+    let room = conn.read_buf().expect("a large frame's payload is in progress").len();
+    assert_eq!(room, 64 << 10, "at most 64 KiB a read");
+    // Streaming mode delivers chunks from the caller's reads instead.
+    let mut conn = Connection::open(T, Role::Server, None, config().receive(ReceiveMode::Streaming));
+    give(&mut conn, T, &big[..100]);
+    drain(&mut conn);
+    assert!(conn.read_buf().is_none(), "streaming");
+}
+
+#[test]
+fn room_never_runs_past_the_frame() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(1000));
+    give(&mut conn, T, &frame[..10]);
+    let header = frame.len() - 1000;
+    assert_eq!(conn.read_buf().map(|r| r.len()), Some(1000 - (10 - header)));
+}
+
+#[test]
+fn a_commit_that_was_not_offered_is_refused_and_changes_nothing() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    refused(&mut conn, LocalError::NotOffered(5), |c| c.commit(T, 5));
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
+    give(&mut conn, T, &frame[..100]);
+    let room = conn.read_buf().expect("offered").len();
+    refused(&mut conn, LocalError::NotOffered(room + 1), |c| c.commit(T, room + 1));
+    // Committing nothing is allowed and does nothing.
+    assert_eq!(conn.commit(T, 0), Ok(()));
+    // The room is still there, and the rest of the frame completes the message.
+    let rest = &frame[100..];
+    let room = conn.read_buf().expect("offered");
+    room[..rest.len()].copy_from_slice(rest);
+    conn.commit(T, rest.len()).unwrap();
+    assert_eq!(drain(&mut conn).0, [binary(&pattern(5000))]);
+}
+
+#[test]
+fn room_not_read_into_is_not_part_of_the_message() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
+    give(&mut conn, T, &frame[..100]);
+    // Offered, then the driver reads into its own buffer after all.
+    assert!(conn.read_buf().is_some());
+    let held = conn.buffered_input_len();
+    give(&mut conn, T, &frame[100..]);
+    assert!(held < 5000);
+    assert_eq!(drain(&mut conn).0, [binary(&pattern(5000))]);
+}
+
+#[test]
+fn invalid_utf8_read_in_place_fails_the_connection() {
+    let mut payload = "x".repeat(100_000).into_bytes();
+    payload[70_000] = 0xFF;
+    let input = frame_to(Role::Server, true, TEXT, &payload);
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let (events, direct) = feed(&mut conn, &input, 4096);
+    assert!(direct > 0);
+    assert_eq!(events, [violation(ProtocolError::InvalidUtf8), abnormal()]);
+    let (_, sent) = drain(&mut conn);
+    assert_eq!(decode_frames(&sent)[0].close_code(), Some(1007));
+}
+
+#[test]
+fn the_size_limit_holds_for_bytes_read_in_place() {
+    // A continuation that takes the message past the limit: its header is
+    // refused before any room is offered.
+    let config = config().max_message_size(100_000);
+    let mut input = frame_to(Role::Server, false, BINARY, &pattern(80_000));
+    input.extend(frame_to(Role::Server, true, CONT, &pattern(80_000)));
+    let mut conn = Connection::open(T, Role::Server, None, config);
+    let (events, _) = feed(&mut conn, &input, 4096);
+    assert_eq!(events, [violation(ProtocolError::MessageTooBig), abnormal()]);
+}
+
+#[test]
+fn memory_follows_the_bytes_read_in_place() {
+    // A frame announcing 64 MiB: the buffer grows with what arrives (at
+    // most doubling), plus the room of one read.
+    let config = config().max_message_size(64 << 20);
+    let mut conn = Connection::open(T, Role::Server, None, config);
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(64 << 20));
+    give(&mut conn, T, &frame[..1000]);
+    let mut received = 1000 - (frame.len() - (64 << 20));
+    for _ in 0..40 {
+        let room = conn.read_buf().expect("offered");
+        let n = room.len();
+        room.fill(7);
+        conn.commit(T, n).unwrap();
+        received += n;
+        let heap = conn.buffered_input_capacity();
+        assert!(heap <= 2 * received + (64 << 10), "{heap} B held for {received} B received");
+    }
+}
+
+#[test]
+fn closing_between_read_buf_and_commit_ignores_the_bytes() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
+    give(&mut conn, T, &frame[..100]);
+    let n = conn.read_buf().expect("offered").len();
+    conn.terminate(T);
+    assert_eq!(conn.commit(T, n), Ok(()));
+    assert_eq!(drain(&mut conn).0, [abnormal()]);
+    assert_eq!(conn.buffered_input_capacity(), 0);
+}
