@@ -91,9 +91,15 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
         }
         let wait = conn.poll_timeout().map(|t| t.saturating_sub(start.elapsed()).max(Duration::from_millis(1)));
         sock.set_read_timeout(wait)?;
-        match sock.read(&mut buf) {
-            Ok(0) => conn.handle_eof(start.elapsed()),
-            Ok(n) => pending = conn.handle_bytes(start.elapsed(), &buf[..n])..n,
+        // A large message's payload is read straight into the engine's buffer.
+        let read = match conn.read_buf() {
+            Some(room) => sock.read(room).map(|n| (n, true)),
+            None => sock.read(&mut buf).map(|n| (n, false)),
+        };
+        match read {
+            Ok((0, _)) => conn.handle_eof(start.elapsed()),
+            Ok((n, true)) => conn.commit(start.elapsed(), n)?,
+            Ok((n, false)) => pending = conn.handle_bytes(start.elapsed(), &buf[..n])..n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 conn.handle_timeout(start.elapsed())
             }

@@ -132,11 +132,16 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             continue;
         }
         s.stream.set_read_timeout(wait)?;
-        let read = s.stream.read(&mut buf);
+        // A large message's payload is read straight into the engine's buffer.
+        let read = match s.conn.read_buf() {
+            Some(room) => s.stream.read(room).map(|n| (n, true)),
+            None => s.stream.read(&mut buf).map(|n| (n, false)),
+        };
         let now = start.elapsed();
         match read {
-            Ok(0) => s.conn.handle_eof(now),
-            Ok(n) => pending = s.conn.handle_bytes(now, &buf[..n])..n,
+            Ok((0, _)) => s.conn.handle_eof(now),
+            Ok((n, true)) => s.conn.commit(now, n).map_err(io::Error::other)?,
+            Ok((n, false)) => pending = s.conn.handle_bytes(now, &buf[..n])..n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => s.conn.handle_timeout(now),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => s.conn.handle_transport_error(now),
