@@ -43,7 +43,9 @@ enum Handshake {
 /// It does no I/O and reads no clock. The driving contract:
 ///
 /// 1. Give it what you read: [`handle_bytes`](Self::handle_bytes) (it returns
-///    how many bytes it took; hand it the rest after step 2),
+///    how many bytes it took; hand it the rest after step 2), or, while
+///    [`read_buf`](Self::read_buf) offers room in a large message, read into
+///    that room and [`commit`](Self::commit) the count,
 ///    [`handle_eof`](Self::handle_eof), [`handle_transport_error`](Self::handle_transport_error),
 ///    and [`handle_timeout`](Self::handle_timeout) when the time from
 ///    [`poll_timeout`](Self::poll_timeout) has come.
@@ -56,7 +58,8 @@ enum Handshake {
 ///    the transmits are written, close the socket.
 ///
 /// **Who owns what.** Input slices are borrowed for the call only: what the
-/// engine keeps of them it copies. Events and the [`Bytes`] from
+/// engine keeps of them it copies. The room from `read_buf` is the engine's
+/// (the end of the message buffer), lent until the next call. Events and the [`Bytes`] from
 /// `poll_transmit` are the caller's. The engine holds, at most: a partial
 /// frame header (13 bytes), a control frame's payload (125), the message being
 /// assembled ([`Config::max_message_size`]), input behind an event not yet
