@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from html import escape
@@ -29,6 +30,11 @@ CRITERION = os.environ.get("CRITERION_HOME", os.path.join(TARGET, "criterion"))
 LOAD = os.path.join(TARGET, "perf", "load.json")
 HEAP = os.path.join(CRITERION, "heap.json")
 BASELINE = os.environ.get("BASELINE_CRITERION")
+# More rounds of the same benches, as criterion directories separated by ':'
+# (ROUNDS for this commit, BASELINE_ROUNDS for the baseline): each figure is
+# then the median of the rounds' medians.
+ROUNDS = [d for d in os.environ.get("ROUNDS", "").split(":") if d]
+BASELINE_ROUNDS = [d for d in os.environ.get("BASELINE_ROUNDS", "").split(":") if d]
 BASELINE_NAME = os.environ.get("BASELINE_NAME", "the baseline")
 DOCS = os.path.join(ROOT, "docs")
 
@@ -128,13 +134,29 @@ LIMITS = {
 }
 
 
-def median_ns(path):
-    """Criterion's median time per iteration in ns for GROUP/FUNCTION, or None."""
+def estimate_ns(base, path):
+    """Criterion's median time per iteration in ns for GROUP/FUNCTION under `base`, or None."""
     try:
-        with open(os.path.join(CRITERION, path, "new", "estimates.json")) as f:
+        with open(os.path.join(base, path, "new", "estimates.json")) as f:
             return json.load(f)["median"]["point_estimate"]
     except (OSError, KeyError, ValueError):
         return None
+
+
+def median_of(bases, path):
+    """The median over rounds (criterion directories) of each round's median."""
+    values = [v for v in (estimate_ns(b, path) for b in bases) if v is not None]
+    return statistics.median(values) if values else None
+
+
+def median_ns(path):
+    """Ours (or a peer's) median time per iteration in ns, over the rounds run."""
+    return median_of([CRITERION] + ROUNDS, path)
+
+
+def baseline_ns(path):
+    """The baseline's median time per iteration in ns, over its rounds."""
+    return median_of([BASELINE] + BASELINE_ROUNDS, path) if BASELINE else None
 
 
 def figure(row, ns):
@@ -243,11 +265,7 @@ def driver_section():
         peers = {p: figure(row, median_ns(f"{g}/{p}")) for p in PEERS}
         before = None
         if BASELINE:
-            try:
-                with open(os.path.join(BASELINE, g, "rfc6455", "new", "estimates.json")) as f:
-                    before = figure(row, json.load(f)["median"]["point_estimate"])
-            except (OSError, KeyError, ValueError):
-                pass
+            before = figure(row, baseline_ns(f"{g}/rfc6455"))
         row = dict(row, before=fmt(before, row["unit"]) if before is not None else row["before"] + " (the issue's)")
         rows.append((row, ours, peers, loadavg(g)))
     if not rows:
@@ -293,15 +311,14 @@ def baseline_section(rows):
     if not BASELINE:
         return []
     lines = [f"## Against {BASELINE_NAME}, measured back to back", "",
-             f"The rows above, and the same benches of {BASELINE_NAME} run just before on this machine "
-             "(criterion medians; a change of more than 5 % for the worse is flagged).", "",
+             f"The rows above, and the same benches of {BASELINE_NAME} run on this machine in the same session, "
+             "each round of one commit's benches followed by the same round of the other's (criterion medians, "
+             "then the median over the rounds; a change of more than 5 % for the worse is flagged).", "",
              f"| case | {BASELINE_NAME} | this commit | change |", "|---|---|---|---|"]
     for r in rows:
         g = r["group"]
-        try:
-            with open(os.path.join(BASELINE, g, "rfc6455", "new", "estimates.json")) as f:
-                old_ns = json.load(f)["median"]["point_estimate"]
-        except (OSError, KeyError, ValueError):
+        old_ns = baseline_ns(f"{g}/rfc6455")
+        if old_ns is None:
             continue
         old = figure(r, old_ns)
         new = r["ours"]
