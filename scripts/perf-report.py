@@ -92,30 +92,36 @@ DRIVER_ROWS = [
 
 # Why a row misses its goal, printed under the table for the rows that do.
 INLINED_SMALL = (
-    "Slower than before this change (see the comparison): inlined into the bench's driver, the old engine built "
-    "each small message in registers and the driver consumed it there, never in memory. Now every event is "
-    "built in one of the connection's event slots and copied out, which is what makes a driver that calls the "
-    "engine out of line about twice as fast as before (the first table), and costs this shape about twice its "
-    "time. Not yet found: a shape that keeps both.")
+    "Slower than dafaa61 in this shape (see the comparison). Inlined into the bench's driver, the old engine "
+    "built each small message in registers and the driver consumed it there. Now every message is read "
+    "ahead into one of two event slots and copied out a call later, which is what makes a driver that "
+    "calls the engine out of line faster than before (the first table): built and returned at once, the "
+    "event is copied right after narrow stores wrote it, and the CPU stalls. Two experiments bound the "
+    "cost: the decoder's shortcut with every rule check removed still took about 1.5 times dafaa61's "
+    "time (so the slots and the unread-input bookkeeping cost more than the checks), and returning each "
+    "message built on the spot instead of read ahead took 1.9 times (the event is built through a "
+    "pointer and copied). Not yet found: a shape that keeps both.")
 INLINED_LARGE = (
-    "Slower than before this change: the message buffer no longer trusts the header. It grows as bytes arrive, "
-    "at most doubling, so a 1 MiB message read 64 KiB at a time is reallocated four times and copied about once "
-    "more; the old engine reserved the whole announced length at the first payload byte, the memory bomb this "
-    "change removes (15 bytes held 16 MiB). Reads that land in the engine's own buffer (an input call such as "
-    "`read_buf` and `commit`) would take one copy off instead; not built yet.")
+    "Slower than dafaa61 by more than 5 % on binary: the message buffer no longer trusts the header. It "
+    "grows as bytes arrive, at most doubling, so a 1 MiB message is reallocated four times and about its "
+    "size is copied once more; dafaa61 reserved the whole announced length at the first payload byte, the "
+    "memory bomb this change removes. The driver now reads a large payload straight into the message "
+    "buffer (`read_buf`, then `commit`), which takes the copy from the driver's buffer off, but in safe "
+    "Rust the room must be zeroed before it is lent (a memset of every byte), so the two roughly cancel; "
+    "fastwebsockets reads into uninitialised memory with `unsafe`, which this crate does not allow "
+    "outside its SIMD module.")
 LIMITS = {
     "decode_binary_16B_batched": INLINED_SMALL,
     "decode_text_16B_json": INLINED_SMALL,
     "decode_binary_1MiB": INLINED_LARGE,
     "decode_text_1MiB_mixed": INLINED_LARGE,
     "encode_binary_16B": (
-        "Slower than before this change (see the comparison), not yet analysed: the frames go through the "
-        "160-byte inline stage first and spill into the transmit buffer past it, and the write path checks "
-        "where each frame goes. Encoding into the caller's buffer with `poll_transmit_into` allocates "
-        "nothing, which the out-of-line row uses."),
+        "A small frame is built in registers (the header as one word, the payload as a 32-byte block "
+        "gathered with fixed-size loads and masked with vector XORs) and stored whole into the inline "
+        "stage or the transmit buffer. Before, it was assembled in a stack array with byte stores and "
+        "copied out with wide loads (a store-forwarding stall) and variable-length `memcpy` calls."),
     "unmask_1MiB": (
-        "The masking code did not change; the same bench of the previous commit measured 53.4 GB/s in the run "
-        "just before. Runs on this machine differ by up to a tenth."),
+        "The masking code did not change. Runs on this machine differ by up to a tenth."),
     "decode_binary_16B_one_per_read": (
         "With one frame per read, each `handle_bytes` builds its message's event into an event slot and the "
         "next `poll_event` copies it out a few dozen cycles later, before the stores that built it have "
@@ -125,7 +131,7 @@ LIMITS = {
     "size_of": (
         "The state is about 980 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but "
         "those two hold 8 KiB and 128 KiB of heap per idle connection, and ours none: what the peers keep on "
-        "the heap is inline here, and small. The largest parts: three event slots (144 B, so that messages "
+        "the heap is inline here, and small. The largest parts: two event slots (128 B, so that messages "
         "are delivered and read ahead with no allocation), a 160-byte transmit stage (small frames are "
         "encoded and handed over with no heap), a control frame's payload (125 B), the `Config` (about "
         "120 B, inline because an `Arc` would be a heap allocation per connection), the timer table "
@@ -274,13 +280,15 @@ def driver_section():
         "`benches/driver.rs`: the driver the README describes, written as a user in another crate would write "
         "it. Every engine call goes through a function the compiler does not inline (`#[inline(never)]`), "
         "reads are 64 KiB and end wherever the stream does (mid-frame), every payload is touched (its length, "
-        "first and last byte), and our transmits go through `poll_transmit_into` into the driver's buffer. "
+        "first and last byte), a large payload is read into the room `read_buf` offers (then `commit`), and "
+        "our transmits go through `poll_transmit_into` into the driver's buffer. "
         "The peers are driven the same way: tungstenite's `read()`/`write()` and fastwebsockets' futures "
         "polled through out-of-line calls, on the same bytes from the same stream. The many-per-read rows are "
         "8192 frames an iteration, about three 64 KiB reads. “Before” is the engine before this change "
         f"({BASELINE_NAME}) driven the same way in the same session where it was measured (its `handle_bytes` "
-        "took everything and it had no `poll_transmit_into`, so its driver copies each `poll_transmit` into "
-        "the same buffer), otherwise the figure the issue measured.",
+        "took everything and it had neither `poll_transmit_into` nor `read_buf`, so its driver reads into its "
+        "own buffer and copies each `poll_transmit` into the same buffer), otherwise the figure the issue "
+        "measured. Each figure is the median of three rounds, the two commits' rounds interleaved.",
         "",
         "| case | rfc6455 | before | tungstenite | fastwebsockets | goal | met |",
         "|---|---|---|---|---|---|---|",
@@ -436,29 +444,29 @@ def markdown(rows, heap, load, m, now):
         "### What the figures rest on",
         "",
         "- **One receive path.** Every message goes through the same stages: the frame decoder (with a "
-        "shortcut for a whole frame with a 7-bit length), the extension stage (RSV bits), the message "
-        "assembler. A whole small message is unmasked straight into its event's inline payload (up to 32 "
-        "bytes, no heap), built in place in one of three event slots.",
-        "- **Reading ahead.** A read that brings many messages is decoded as events are taken. A message with "
-        "no side effect (a whole text or binary frame that breaks no rule) behind the one being returned is "
-        "read ahead into a free slot, so that each event is copied out to the caller long after it was "
-        "built: an event copied right after it was built reads back the narrower stores that wrote it, and "
-        "stalls (`perf annotate` put most of `poll_event`'s time there before). Anything else (control "
-        "frames, fragments, violations) waits for its turn, so replies still go out before what later bytes "
-        "bring.",
-        "- **Large messages** are copied once from the caller's read into the message buffer, unmasked during "
-        "that copy (one AVX2 pass), and the buffer becomes the delivered payload without another copy. The "
-        "buffer grows as bytes arrive, at most doubling and never past what the frame announced or the size "
-        "limit, so a header alone reserves nothing; the doublings cost copies a buffer sized from the header "
-        "would not, and fastwebsockets, which reserves what the header announces and reads into its own "
-        "buffer, stays ahead on the 1 MiB rows.",
-        "- **Text** is `Text`, bytes validated while they arrive (simdutf8, failing fast); nothing re-validates "
-        "them on delivery. `Text::as_str` re-checks with simdutf8 when called, because the crate has no "
-        "`unsafe` outside its SIMD module.",
-        "- **Sending**: small frames are encoded into a 160-byte array inside the connection; "
-        "`poll_transmit_into` copies them into the caller's buffer with no allocation, `poll_transmit` hands "
-        "them over as `Bytes` (one allocation per transmit, none per frame). A payload given as `Bytes` to "
-        "`send_binary_bytes` is queued as it is.",
+        "shortcut for a whole text or binary frame with a 7-bit length), the extension stage (RSV bits), the "
+        "message assembler. A whole small message is unmasked straight into its event's inline payload (up to "
+        "32 bytes, no heap), built in place in one of two event slots.",
+        "- **Reading ahead.** A read that brings many messages is decoded as events are taken. Up to two "
+        "messages with no side effect (whole text or binary frames that break no rule) behind the one being "
+        "returned are read ahead into the free slots, so that each event is copied out to the caller long "
+        "after it was built: an event copied right after it was built reads back the narrower stores that "
+        "wrote it, and stalls. Anything else (control frames, fragments, violations) waits for its turn, so "
+        "replies still go out before what later bytes bring.",
+        "- **Large messages** are read straight into the message buffer: while a large data frame's payload "
+        "arrives, `read_buf` lends the buffer's next (zeroed) 64 KiB, the read lands there, and `commit` "
+        "unmasks it in place (one AVX2 pass) and checks UTF-8; the buffer becomes the delivered payload "
+        "without another copy. The buffer grows as bytes arrive, at most doubling and never past what the "
+        "frame announced or the size limit, so a header alone reserves nothing; the doublings cost copies a "
+        "buffer sized from the header would not.",
+        "- **Text** is `Text`, bytes validated while they arrive (simdutf8, failing fast; a small inline "
+        "payload is checked for ASCII with a few word operations first); nothing re-validates them on "
+        "delivery. `Text::as_str` re-checks with simdutf8 when called, because the crate has no `unsafe` "
+        "outside its SIMD module.",
+        "- **Sending**: a small frame is built in registers and stored whole into a 160-byte array inside the "
+        "connection; `poll_transmit_into` copies that array into the caller's buffer with no allocation, "
+        "`poll_transmit` hands the frames over as `Bytes` (one allocation per transmit, none per frame). A "
+        "payload given as `Bytes` to `send_binary_bytes` is queued as it is.",
         "",
         "### How each engine is driven",
         "",
@@ -468,8 +476,10 @@ def markdown(rows, heap, load, m, now):
         "reset inside the timed loop; a write copies into a fixed buffer (what a socket write costs) and never "
         "allocates. Payloads are dropped after their length is read.",
         "",
-        "- **rfc6455**: `Connection::open` as a server; the driver reads into its own 64 KiB buffer, calls "
-        "`handle_bytes` (handing in again what it did not take), drains `poll_event` and `poll_transmit`. Encoding: every message of the iteration, then "
+        "- **rfc6455**: `Connection::open` as a server; the driver reads into the room `read_buf` offers when "
+        "it offers one (a large payload) and calls `commit`, otherwise into its own 64 KiB buffer and calls "
+        "`handle_bytes` (handing in again what it did not take); then it drains `poll_event` and "
+        "`poll_transmit`. Encoding: every message of the iteration, then "
         "`poll_transmit` until `None`, each transmit written to the sink; a 16 B payload borrowed "
         "(`send_binary(&[u8])`, copied into the transmit buffer), the 1 MiB payload as the shared `Bytes` it is "
         "(`send_binary_bytes`, queued as it is: the transmit after the 10-byte header is that buffer, and the "

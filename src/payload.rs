@@ -461,3 +461,30 @@ mod short_copy_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod ascii_tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_check_reads_only_the_payload() {
+        // Inline payloads built from a longer input, as the decoder's shortcut
+        // builds them: the bytes past `len` are whatever followed (here all
+        // non-ASCII), and must not count.
+        let mut ahead = [0xC3u8; 40];
+        for len in 0..=Payload::INLINE {
+            ahead[..len].fill(b'a');
+            let p = Payload::inline_unmasked(&ahead, len, None);
+            assert!(p.is_ascii(), "length {len}");
+            assert_eq!(p.as_slice(), &ahead[..len]);
+            for at in 0..len {
+                ahead[at] = 0x80;
+                assert!(!Payload::inline_unmasked(&ahead, len, None).is_ascii(), "length {len}, byte {at}");
+                ahead[at] = b'a';
+            }
+            ahead[..len].fill(0xC3);
+        }
+        assert!(Payload::from(vec![b'x'; 100]).is_ascii());
+        assert!(!Payload::from([vec![b'x'; 99], vec![0xFF]].concat()).is_ascii());
+    }
+}
