@@ -14,10 +14,11 @@ use super::script::{
 use crate::close::CloseCode;
 use crate::config::ReceiveMode;
 use crate::connection::Fragment;
-use crate::error::{Error, HandshakeError, LocalError};
+use crate::error::Error;
 use crate::event::{Event, MessageKind};
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::handshake::{Opened, Request};
+use crate::handshake::{HandshakeError, Opened, Request};
+use crate::local_error::LocalError;
 use crate::state::ReadyState;
 use crate::{CloseEvent, Connection, Role};
 
