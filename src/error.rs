@@ -6,7 +6,8 @@
 //! - [`ProtocolError`]: the peer broke RFC 6455. The engine queues a close
 //!   frame with [`ProtocolError::close_code`] and reports it once, as
 //!   [`Event::Error`](crate::Event::Error) before the close event.
-//! - [`HandshakeError`]: the opening handshake failed, on either side.
+//! - [`HandshakeError`]: the opening handshake failed, on either side. It lives
+//!   in the handshake module, which does not depend on this one.
 //! - [`Error`]: why a connection ended abnormally; carried by `Event::Error`.
 //!
 //! Each receiving layer has its own error type ([`FrameError`] for the frame
@@ -20,11 +21,12 @@ use core::fmt;
 use crate::close::{CloseCode, CloseFrameError};
 use crate::extension::ExtensionError;
 use crate::frame::FrameError;
-use crate::handshake::Headers;
 use crate::message::MessageError;
 
-/// Until the handshake layer imports it from its own module.
-pub(crate) use crate::local_error::LocalError;
+/// Defined by the handshake layer, which knows nothing of this module; named
+/// here too so that `crate::error::HandshakeError` keeps working for the
+/// connection code. The edge points one way: error → handshake.
+pub(crate) use crate::handshake::HandshakeError;
 
 /// Why a connection ended without a completed closing handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,94 +193,3 @@ impl fmt::Display for ProtocolError {
 }
 
 impl core::error::Error for ProtocolError {}
-
-/// A failed opening handshake (RFC 6455 §4).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HandshakeError {
-    /// The server answered with a status other than 101: a 401, a redirect
-    /// (see the `Location` header), a 426…
-    Status {
-        /// The status code.
-        status: u16,
-        /// The response headers.
-        headers: Headers,
-    },
-    /// The bytes are not a well-formed HTTP/1.1 message.
-    Http(&'static str),
-    /// The HTTP version is not 1.1.
-    Version,
-    /// The request method is not GET.
-    Method,
-    /// The `Host` header is missing, repeated, or (in an upgrade) empty
-    /// (RFC 9112 §3.2, RFC 6455 §4.2.1).
-    Host,
-    /// The request target has no form the engine serves for its method:
-    /// origin-form (`/chat`) or absolute-form (`http://host/chat`, also https,
-    /// ws, wss) for every method, `*` for `OPTIONS` alone (RFC 9112 §3.2).
-    Target,
-    /// `Upgrade` does not contain `websocket`.
-    Upgrade,
-    /// `Connection` does not contain `Upgrade`.
-    Connection,
-    /// `Sec-WebSocket-Version` is not 13.
-    WebSocketVersion,
-    /// `Sec-WebSocket-Key` is not the base64 of 16 bytes.
-    Key,
-    /// `Sec-WebSocket-Accept` does not match the key sent.
-    Accept,
-    /// The server chose a subprotocol the client did not offer.
-    Protocol,
-    /// The server accepted an extension: one the client did not offer, or one
-    /// it offered that the engine cannot run (it implements none yet).
-    Extension,
-    /// The header block is larger than the configured limit.
-    HeadersTooLarge,
-    /// More headers than the configured limit.
-    TooManyHeaders,
-    /// The peer sent more bytes before the handshake was answered than the
-    /// configured limit allows.
-    TooMuchEarlyData,
-    /// The transport closed before the handshake finished.
-    UnexpectedEof,
-}
-
-impl HandshakeError {
-    /// The status a server answers a bad request with.
-    pub(crate) fn response_status(&self) -> u16 {
-        match self {
-            HandshakeError::WebSocketVersion => 426,
-            HandshakeError::Method => 405,
-            HandshakeError::HeadersTooLarge | HandshakeError::TooManyHeaders => 431,
-            _ => 400,
-        }
-    }
-}
-
-impl fmt::Display for HandshakeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HandshakeError::Status { status, .. } => write!(f, "the server answered with status {status}"),
-            HandshakeError::Http(why) => write!(f, "malformed HTTP: {why}"),
-            HandshakeError::Version => f.write_str("HTTP version is not 1.1"),
-            HandshakeError::Method => f.write_str("method is not GET"),
-            HandshakeError::Host => f.write_str("Host header missing, empty or repeated"),
-            HandshakeError::Target => f.write_str("request target not allowed for the method"),
-            HandshakeError::Upgrade => f.write_str("Upgrade header does not name websocket"),
-            HandshakeError::Connection => f.write_str("Connection header does not contain Upgrade"),
-            HandshakeError::WebSocketVersion => f.write_str("Sec-WebSocket-Version is not 13"),
-            HandshakeError::Key => f.write_str("Sec-WebSocket-Key is not base64 of 16 bytes"),
-            HandshakeError::Accept => f.write_str("Sec-WebSocket-Accept does not match the key"),
-            HandshakeError::Protocol => f.write_str("the server chose a subprotocol that was not offered"),
-            HandshakeError::Extension => {
-                f.write_str("the server accepted an extension that was not offered or that the engine cannot run")
-            }
-            HandshakeError::HeadersTooLarge => f.write_str("header block too large"),
-            HandshakeError::TooManyHeaders => f.write_str("too many headers"),
-            HandshakeError::TooMuchEarlyData => f.write_str("too much data before the handshake was answered"),
-            HandshakeError::UnexpectedEof => f.write_str("EOF during the handshake"),
-        }
-    }
-}
-
-impl core::error::Error for HandshakeError {}

@@ -73,14 +73,58 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Terminate),
         3 => (0..3u8, 0..4u8).prop_map(|(protocol, header)| Step::Accept { protocol, header }),
         1 => prop_oneof![Just(404u16), any::<u16>()].prop_map(Step::Reject),
+        3 => (0..20u8).prop_map(Step::Feed),
+        2 => Just(Step::TakeEvents),
+    ]
+}
+
+/// A step, or now and then an episode of a lazy driver: messages handed in
+/// without their events taken, then an EOF, a transport error, a timeout or
+/// (after a burst of more than 16 pings) the events alone. Random steps
+/// rarely line these up.
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let ping =
+        (0..6u16).prop_map(|len| Step::Frame { head: 0x89, masking: Masking::AsPeer, len, content: Content::Ascii });
+    let message = prop_oneof![
+        (0..8u8).prop_map(Step::Sample),
+        (0..300u16).prop_map(|len| Step::Frame { head: 0x82, masking: Masking::AsPeer, len, content: Content::Zeros })
+    ];
+    let end = prop_oneof![
+        Just(Step::Eof),
+        Just(Step::TransportError),
+        Just(Step::Timeout),
+        (0..12_000u16).prop_map(Step::Advance),
+        Just(Step::TakeEvents),
+        Just(Step::Terminate),
+    ];
+    let episode =
+        (any::<bool>(), proptest::collection::vec(message, 1..5), proptest::collection::vec(0..20u8, 1..3), end)
+            .prop_map(|(close_first, messages, feeds, end)| {
+                let mut steps = Vec::new();
+                if close_first {
+                    steps.push(Step::Close { code: 1000, reason_len: 0 });
+                }
+                steps.extend(messages);
+                steps.extend(feeds.into_iter().map(Step::Feed));
+                steps.push(end);
+                steps
+            });
+    let pings = (proptest::collection::vec(ping, 14..24), 0..20u8).prop_map(|(mut steps, feed)| {
+        steps.extend([Step::Feed(feed), Step::TakeEvents]);
+        steps
+    });
+    prop_oneof![
+        16 => step().prop_map(|s| vec![s]),
+        2 => episode,
+        1 => pings,
     ]
 }
 
 fn script() -> impl Strategy<Value = Script> {
-    (any::<bool>(), settings(), proptest::collection::vec(step(), 0..24)).prop_map(|(open, settings, steps)| Script {
+    (any::<bool>(), settings(), proptest::collection::vec(steps(), 0..24)).prop_map(|(open, settings, steps)| Script {
         open,
         settings,
-        steps,
+        steps: steps.concat(),
     })
 }
 

@@ -68,3 +68,27 @@ fn many_pings_in_one_read_give_the_same_bytes_cut_or_whole() {
     let input: Vec<u8> = (0..436).map(|i| u8::from_str_radix(&"0081853704000000000000008ac6c6c6c63d7f9f0d5158883f85232323232305555555555555552333010461c3c3a9820283a8b582828282828282828282828282829282828282828219828282828282828282829282828282828219828282828283898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898980fffffe89898989898989898989898989898989898989898989898989898989898989898989898989898283898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898980fffffe89898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989898989828282808282828682828582828282828282822323232323828282"[2 * i..2 * i + 2], 16).unwrap()).collect();
     rfc6455::fuzzing::frames(&input);
 }
+
+/// Open (docs/fuzzing.md, Findings): the harness's random scripts with a
+/// lazy driver. A client whose application takes its events late reads the
+/// server's close frame from unread input, and arms its close timer from when
+/// those bytes arrived: after `handle_timeout(1.9 s)` and the drain,
+/// `poll_timeout()` is 0.5 s, before the last call. Ignored until fixed in
+/// `src/connection/`.
+#[test]
+#[ignore = "open finding: the close timer is armed from the arrival of unread input"]
+fn a_client_s_close_timer_is_not_armed_in_the_past() {
+    let config = config().close_timeout(ms(500)).keepalive_interval(Some(ms(1900)));
+    let mut client = Connection::open(Duration::ZERO, Role::Client, None, config);
+    let input =
+        [frame_to(Role::Client, true, TEXT, b"a"), frame_to(Role::Client, true, CLOSE, &close_payload(1000, ""))]
+            .concat();
+    give(&mut client, Duration::ZERO, &input);
+    // Nothing is taken until the keepalive is due.
+    assert_eq!(client.poll_timeout(), Some(ms(1900)));
+    client.handle_timeout(ms(1900));
+    assert_eq!(drain(&mut client).0, [text("a")]);
+    assert_eq!(client.ready_state(), rfc6455::ReadyState::Closing);
+    let next = client.poll_timeout();
+    assert!(next.is_some_and(|t| t > ms(1900)), "the close timer is due at {next:?}, before the last call at 1.9 s");
+}

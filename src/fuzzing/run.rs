@@ -1,5 +1,11 @@
 //! Runs a [`Script`] against a connection and checks the invariants after
-//! every input and command; the peer engine that reads what it writes.
+//! every input and command.
+//!
+//! Besides the driver of the contract (hand in, drain, hand in the rest), the
+//! runner can act as a lazy one (`Step::Feed`, `Step::TakeEvents`): it hands
+//! bytes in while events wait, keeps what the engine did not take and hands
+//! it in again later, in order, and lets transmits pile up. [`Coverage`]
+//! counts the states only such a driver reaches.
 
 use alloc::format;
 use alloc::string::String;
@@ -8,16 +14,19 @@ use core::time::Duration;
 
 use base64::Engine;
 
+use super::peer::Peer;
+use super::pongs::{QUEUED_PONGS, check_pongs, pongs_and_closes};
 use super::script::{
-    Script, Settings, Step, client_request, encode_frame, handshake_bytes, payload, peer_mask, sample_frame, text,
+    Script, Step, client_request, encode_frame, handshake_bytes, payload, peer_mask, sample_frame, text,
 };
 use crate::close::CloseCode;
 use crate::config::ReceiveMode;
 use crate::connection::Fragment;
-use crate::error::{Error, HandshakeError, LocalError};
+use crate::error::Error;
 use crate::event::{Event, MessageKind};
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::handshake::{Opened, Request};
+use crate::handshake::{HandshakeError, Opened, Request};
+use crate::local_error::LocalError;
 use crate::state::ReadyState;
 use crate::{CloseEvent, Connection, Role};
 
@@ -33,15 +42,60 @@ enum Chunking {
     Scripted,
     /// Each delivery in one call.
     Whole,
+    /// Each delivery in one call, and as the contract's driver does: `Feed`
+    /// drains after every call like `Deliver`, `TakeEvents` takes the
+    /// transmits too.
+    Eager,
+}
+
+/// The states a run reached that only a driver slower than the contract's
+/// reaches, counted so that tests can check the harness gets there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Coverage {
+    /// `handle_bytes` calls that took less than they were given.
+    pub partial_takes: usize,
+    /// Of those, calls that took nothing: the unread input was at its limit.
+    pub zero_takes: usize,
+    /// Bytes not taken at first and handed in again by a later step.
+    pub refed_bytes: usize,
+    /// `handle_eof` calls while input was unread: the EOF had to wait for it.
+    pub eof_behind_unread: usize,
+    /// `handle_transport_error` calls while input was unread, which it drops.
+    pub transport_error_behind_unread: usize,
+    /// `Timeout` and `Advance` steps while input was unread.
+    pub timeouts_behind_unread: usize,
+    /// Of those, the ones while CLOSING: the close timer had to wait.
+    pub close_timer_held: usize,
+    /// Times the transmits were taken after more than 16 pings had been
+    /// answered since the last time: the engine answered only the latest.
+    pub coalesced_pongs: usize,
+    /// The most pings answered between two takes of the transmits.
+    pub most_pings_between_transmits: usize,
+    /// Whether the events were also checked against a run by the contract's
+    /// driver (no step acted while input waited).
+    pub compared_with_eager: bool,
 }
 
 /// Runs `script` in its pieces and whole, checking each run, and checks
-/// that both give the same events (streamed chunks merged) and bytes.
-pub(super) fn check(role: Role, script: &Script) {
+/// that both give the same events (streamed chunks merged) and bytes. When
+/// the script drives lazily but no step acts while input waits, the events
+/// must also be those of the contract's driver. Returns what the run in
+/// pieces reached.
+pub(super) fn check(role: Role, script: &Script) -> Coverage {
     let pieces = Run::execute(role, script, Chunking::Scripted);
     let whole = Run::execute(role, script, Chunking::Whole);
-    assert_eq!(normalise(pieces.events), normalise(whole.events), "pieces and whole differ");
+    let mut coverage = pieces.coverage;
+    let lazy = script.steps.iter().any(|s| matches!(s, Step::Feed(_) | Step::TakeEvents));
+    let events = normalise(pieces.events);
+    assert_eq!(events, normalise(whole.events), "pieces and whole differ");
     assert!(pieces.sent == whole.sent, "pieces and whole wrote different bytes");
+    if lazy && !pieces.waited {
+        let eager = Run::execute(role, script, Chunking::Eager);
+        assert_eq!(events, normalise(eager.events), "a lazy driver saw other events than the contract's");
+        coverage.compared_with_eager = true;
+    }
+    coverage
 }
 
 /// One run of a script.
@@ -51,6 +105,9 @@ struct Run {
     now: Duration,
     /// Peer bytes queued and not yet delivered.
     queued: Vec<u8>,
+    /// Peer bytes handed in that the engine did not take: they go in again,
+    /// before anything queued after them.
+    backlog: Vec<u8>,
     events: Vec<Event>,
     sent: Vec<u8>,
     state: ReadyState,
@@ -67,6 +124,26 @@ struct Run {
     peer: Peer,
     /// Peer bytes the engine took so far.
     received: usize,
+    /// An input was given since the events were last taken to the end.
+    undrained: bool,
+    /// A call to `handle_bytes` took less than it was given since
+    /// `poll_event` was last called: the engine holds unread input then.
+    unread_known: bool,
+    /// `handle_eof` has been called: once the events are taken, the
+    /// connection is closed.
+    eof_given: bool,
+    /// `handle_transport_error` has been called: nothing is written after it.
+    transport_failed: bool,
+    /// A step other than queueing, feeding or taking events acted while
+    /// input waited (handed in and not read, or not taken).
+    waited: bool,
+    /// Pings answered since the transmits were last taken, by payload.
+    pings: Vec<Vec<u8>>,
+    /// Pongs the application sent since the transmits were last taken.
+    app_pongs: usize,
+    /// The engine dropped its transmit queue since it was last taken.
+    dropped_transmits: bool,
+    coverage: Coverage,
 }
 
 impl Run {
@@ -87,6 +164,7 @@ impl Run {
             conn,
             now: t,
             queued: Vec::new(),
+            backlog: Vec::new(),
             events: Vec::new(),
             sent: Vec::new(),
             request: None,
@@ -96,9 +174,32 @@ impl Run {
             app_close: None,
             peer,
             received: 0,
+            undrained: false,
+            unread_known: false,
+            eof_given: false,
+            transport_failed: false,
+            waited: false,
+            pings: Vec::new(),
+            app_pongs: 0,
+            dropped_transmits: false,
+            coverage: Coverage::default(),
         };
         run.drain();
         for step in &script.steps {
+            // An EOF behind input waits for it to be read (`handle_eof`), so
+            // it is one more step that leaves what the application sees as
+            // the contract's driver would.
+            let lazy = matches!(
+                step,
+                Step::Feed(_) | Step::TakeEvents | Step::Deliver(_) | Step::DeliverPieces(_) | Step::Eof
+            );
+            let queues = matches!(
+                step,
+                Step::Handshake(_) | Step::Sample(_) | Step::Frame { .. } | Step::CloseFrame { .. } | Step::Raw(_)
+            );
+            if !lazy && !queues && run.waits() {
+                run.waited = true;
+            }
             run.step(step, chunking);
         }
         run.finish();
@@ -123,17 +224,46 @@ impl Run {
             Step::Deliver(0) => self.deliver(&[], chunking),
             Step::Deliver(n) => self.deliver(&[*n], chunking),
             Step::DeliverPieces(sizes) => self.deliver(sizes, chunking),
+            Step::Feed(_) if chunking == Chunking::Eager => self.deliver(&[], chunking),
+            Step::Feed(size) => self.feed(*size, chunking),
+            Step::TakeEvents if chunking == Chunking::Eager => self.drain(),
+            Step::TakeEvents => self.take_events(),
             Step::Eof => {
+                self.settle_backlog();
+                let before = self.conn.ready_state();
+                let known = self.unread_known && before != ReadyState::Closed;
                 self.conn.handle_eof(self.now);
+                self.eof_given = true;
+                // An EOF closes at once unless input waits unread: then it
+                // takes effect once that is read (checked when the events are
+                // taken), so a connection still not closed shows it waited.
+                let waited = before != ReadyState::Closed && self.conn.ready_state() != ReadyState::Closed;
+                self.coverage.eof_behind_unread += usize::from(waited);
+                assert!(waited || !known, "an EOF behind unread input did not wait for it");
                 self.drain();
             }
             Step::TransportError => {
+                // What the engine did not take is lost with the transport, as
+                // is what it took and did not read.
+                self.backlog.clear();
+                if self.unread_known && self.conn.ready_state() != ReadyState::Closed {
+                    self.coverage.transport_error_behind_unread += 1;
+                }
                 self.conn.handle_transport_error(self.now);
+                self.transport_failed = true;
+                self.unread_known = false;
+                self.dropped_transmits = true;
+                assert_eq!(self.conn.ready_state(), ReadyState::Closed, "a transport error waited");
+                assert_eq!(self.conn.buffered_amount(), 0, "bytes kept for a failed transport");
                 self.drain();
             }
             Step::Advance(ms) => self.advance(Duration::from_millis(u64::from(*ms))),
             Step::Timeout => {
+                let held = self.timeout_behind_unread();
                 self.conn.handle_timeout(self.now);
+                if held {
+                    assert_eq!(self.conn.ready_state(), ReadyState::Closing, "the close timer fired over unread input");
+                }
                 self.drain();
             }
             Step::SendText { len, wide } => {
@@ -180,17 +310,22 @@ impl Run {
             }
             Step::Pong(len) => {
                 let data = payload(super::Content::Ascii, usize::from(*len));
-                self.send(|c, _| c.send_pong(&data));
+                self.send_pong(&data);
             }
             Step::Close { code, reason_len } => {
                 let reason = text(usize::from(*reason_len), true);
-                let was_open = self.state == ReadyState::Open;
+                let was_open = self.conn.ready_state() == ReadyState::Open;
                 if self.command(|c, now| c.close(now, *code, &reason)) && was_open {
                     self.app_close = Some((CloseCode(*code), reason));
                 }
             }
             Step::Terminate => {
+                let before = self.conn.ready_state();
                 self.conn.terminate(self.now);
+                if before != ReadyState::Closed {
+                    self.unread_known = false;
+                    self.dropped_transmits = true;
+                }
                 self.drain();
             }
             Step::Accept { protocol, header } => {
@@ -226,43 +361,140 @@ impl Run {
         }
     }
 
-    /// Hands the queued bytes over, in pieces of `sizes` in turn (whole
-    /// when empty or when the run is the whole one).
-    fn deliver(&mut self, sizes: &[u8], chunking: Chunking) {
-        let data = core::mem::take(&mut self.queued);
-        if sizes.is_empty() || chunking == Chunking::Whole {
-            return self.input(&data);
+    /// The bytes to hand in next: those not taken before, then the queued ones.
+    fn take_pending(&mut self) -> Vec<u8> {
+        let mut data = core::mem::take(&mut self.backlog);
+        self.coverage.refed_bytes += data.len();
+        data.append(&mut self.queued);
+        data
+    }
+
+    /// The pieces `data` is handed in as: of `sizes` in turn (whole when
+    /// empty or when the run is not the scripted one), none smaller than
+    /// needed to keep to MAX_PIECES, so that a big frame read byte by byte
+    /// does not make a slow input.
+    fn pieces(data: &[u8], sizes: &[u8], chunking: Chunking) -> Vec<core::ops::Range<usize>> {
+        if sizes.is_empty() || chunking != Chunking::Scripted {
+            return alloc::vec![0..data.len()];
         }
-        // Pieces no smaller than needed to keep to MAX_PIECES, so that a big
-        // frame read byte by byte does not make a slow input.
         let least = data.len().div_ceil(MAX_PIECES);
+        let mut out = Vec::new();
         let mut at = 0;
         for &size in sizes.iter().cycle() {
             if at == data.len() {
                 break;
             }
             let end = data.len().min(at + usize::from(size).max(least).max(1));
-            self.input(&data[at..end]);
+            out.push(at..end);
             at = end;
+        }
+        out
+    }
+
+    /// Hands the pending bytes over in pieces of `sizes`, each as the
+    /// contract says. Events and transmits an earlier step left are taken
+    /// first, as the contract's driver would have: otherwise pongs owed from
+    /// then would coalesce with the ones the pieces bring, or not, depending
+    /// on where the pieces are cut (a piece that ends inside a ping takes the
+    /// transmits before the ping is read).
+    fn deliver(&mut self, sizes: &[u8], chunking: Chunking) {
+        self.drain();
+        let data = self.take_pending();
+        for range in Self::pieces(&data, sizes, chunking) {
+            self.input(&data[range]);
         }
     }
 
+    /// Hands the pending bytes over in pieces of `size` (0: whole) without
+    /// taking an event or a transmit between them. Once a call takes less
+    /// than it was given, the rest waits in the backlog for a later step.
+    ///
+    /// Streaming, the bytes go whole: the first event is then a chunk of as
+    /// much as the first piece held, and with the rest unread, the state a
+    /// later command meets (a violation found or not yet) would depend on
+    /// the pieces, which the comparison of the runs forbids.
+    fn feed(&mut self, size: u8, chunking: Chunking) {
+        let data = self.take_pending();
+        let streaming = self.conn.config().receive == ReceiveMode::Streaming;
+        let sizes = if size == 0 || streaming { &[][..] } else { &[size][..] };
+        for range in Self::pieces(&data, sizes, chunking) {
+            let start = range.start;
+            let taken = self.take(&data[range.clone()]);
+            self.check_memory(true);
+            if taken < range.len() {
+                self.backlog = data[start + taken..].to_vec();
+                break;
+            }
+        }
+    }
+
+    /// Hands in what the engine did not take before, without draining as
+    /// long as it takes everything: input it keeps unread may stay so (an
+    /// EOF then waits behind it).
+    fn settle_backlog(&mut self) {
+        let data = core::mem::take(&mut self.backlog);
+        self.coverage.refed_bytes += data.len();
+        let mut at = 0;
+        while at < data.len() {
+            let may_stall = self.undrained;
+            let taken = self.take(&data[at..]);
+            assert!(taken > 0 || may_stall, "no progress with every event taken");
+            at += taken;
+            if at < data.len() {
+                self.drain();
+            }
+        }
+    }
+
+    /// One call to `handle_bytes`, counted.
+    fn take(&mut self, data: &[u8]) -> usize {
+        if data.is_empty() {
+            return 0;
+        }
+        let taken = self.conn.handle_bytes(self.now, data);
+        assert!(taken <= data.len(), "took {taken} of {} bytes", data.len());
+        self.received += taken;
+        self.undrained = true;
+        if taken < data.len() {
+            self.coverage.partial_takes += 1;
+            self.coverage.zero_takes += usize::from(taken == 0);
+            self.unread_known = true;
+        }
+        taken
+    }
+
     /// Hands `data` over as the driving contract says: what the engine does
-    /// not take is handed again after draining.
+    /// not take is handed again after draining. The caller has drained.
     fn input(&mut self, data: &[u8]) {
         let mut at = 0;
         while at < data.len() {
-            let taken = self.conn.handle_bytes(self.now, &data[at..]);
+            let taken = self.take(&data[at..]);
             assert!(taken > 0, "no progress with every event taken");
-            self.received += taken;
             at += taken;
             self.drain();
         }
     }
 
+    /// Counts a timeout behind unread input; says whether the close timer is
+    /// held for it. While CLOSING only the close timer runs, and it always
+    /// does (unless the close timeout is zero) but while input waits unread:
+    /// so there `poll_timeout()` tells whether input waits.
+    fn timeout_behind_unread(&mut self) -> bool {
+        let state = self.conn.ready_state();
+        let closing = state == ReadyState::Closing && !self.conn.config().close_timeout.is_zero();
+        let held = closing && self.conn.poll_timeout().is_none();
+        let known = self.unread_known && state != ReadyState::Closed;
+        assert!(held || !(closing && known), "the close timer runs while input waits unread");
+        self.coverage.timeouts_behind_unread += usize::from(known || held);
+        self.coverage.close_timer_held += usize::from(held);
+        held
+    }
+
     /// Moves the clock by `by`, firing each timeout when it comes.
     fn advance(&mut self, by: Duration) {
+        self.timeout_behind_unread();
         let end = self.now + by;
+        let mut past = false;
         for _ in 0..MAX_TIMEOUTS {
             match self.conn.poll_timeout() {
                 Some(t) if t <= end => {
@@ -270,7 +502,14 @@ impl Run {
                     self.conn.handle_timeout(self.now);
                     self.drain();
                     let next = self.conn.poll_timeout();
-                    assert!(next.is_none_or(|n| n > self.now), "the timeout at {t:?} is due again: {next:?}");
+                    // Known, open (docs/fuzzing.md): a client that reads the
+                    // server's close frame from unread input arms its close
+                    // timer from when the bytes arrived, which may be before
+                    // now. Such a deadline must fire on the next call.
+                    let late_close_timer =
+                        self.role == Role::Client && self.conn.ready_state() == ReadyState::Closing && !past;
+                    past = next.is_some_and(|n| n <= self.now);
+                    assert!(!past || late_close_timer, "the timeout at {t:?} is due again: {next:?}");
                 }
                 _ => {
                     self.now = end;
@@ -283,10 +522,25 @@ impl Run {
 
     /// A `send_*` command: a refusal must fit the state.
     fn send(&mut self, f: impl FnOnce(&mut Connection, Duration) -> Result<(), LocalError>) -> bool {
-        let state = self.state;
+        self.send_counted(f, false)
+    }
+
+    /// `send_pong`, counted before the drain checks the pongs written.
+    fn send_pong(&mut self, data: &[u8]) -> bool {
+        self.send_counted(|c, _| c.send_pong(data), true)
+    }
+
+    fn send_counted(
+        &mut self,
+        f: impl FnOnce(&mut Connection, Duration) -> Result<(), LocalError>,
+        pong: bool,
+    ) -> bool {
+        // Events taken since the last step may have moved the state on.
+        let state = self.conn.ready_state();
         let sending = self.fragments.is_some();
+        let waiting = self.undrained;
         let before = self.events.len();
-        let ok = self.command_checked(f, |e| {
+        let ok = self.attempt(f, |e| {
             let fits = match state {
                 ReadyState::Connecting => e == &LocalError::NotOpen,
                 ReadyState::Open => {
@@ -298,16 +552,23 @@ impl Run {
             };
             assert!(fits, "{e:?} refused a send while {state:?}");
         });
-        assert_eq!(self.events.len(), before, "a send reported an event");
+        self.app_pongs += usize::from(ok && pong);
+        self.drain();
+        // Events that waited from an earlier input come out now; a send
+        // itself reports none.
+        assert!(waiting || self.events.len() == before, "a send reported an event");
         ok
     }
 
+    /// A command, then the drain.
     fn command(&mut self, f: impl FnOnce(&mut Connection, Duration) -> Result<(), LocalError>) -> bool {
-        self.command_checked(f, |_| {})
+        let ok = self.attempt(f, |_| {});
+        self.drain();
+        ok
     }
 
     /// Runs a command; a refusal must leave the connection exactly as it was.
-    fn command_checked(
+    fn attempt(
         &mut self,
         f: impl FnOnce(&mut Connection, Duration) -> Result<(), LocalError>,
         check: impl FnOnce(&LocalError),
@@ -318,18 +579,19 @@ impl Run {
             check(e);
             assert!(format!("{:?}", self.conn) == before, "{e:?} changed the connection");
         }
-        self.drain();
         result.is_ok()
     }
 
-    /// Takes every event and every byte, and checks the invariants. The
-    /// bytes are taken after each event (through `poll_transmit_into`, in
-    /// small pieces), as a driver that writes as it goes does, and at the end
-    /// through `poll_transmit`: so pongs are never left to pile up, and the
-    /// same input gives the same bytes however it is cut.
-    fn drain(&mut self) {
-        let mut out = Vec::new();
-        while let Some(event) = self.conn.poll_event() {
+    /// Takes every event and checks each. With `out`, the transmits are
+    /// taken after each event too (through `poll_transmit_into`, in small
+    /// pieces), as a driver that writes as it goes does, so pongs never pile
+    /// up; without, they wait.
+    fn poll_events(&mut self, mut out: Option<&mut Vec<u8>>) {
+        loop {
+            let event = self.conn.poll_event();
+            // The engine read whatever it held unread up to this event.
+            self.unread_known = false;
+            let Some(event) = event else { break };
             assert!(!self.closed(), "{event:?} after Closed");
             if matches!(self.events.last(), Some(Event::Error(_))) {
                 assert!(matches!(event, Event::Closed(_)), "{event:?} after an Error");
@@ -344,65 +606,116 @@ impl Run {
                 Event::Text(_) | Event::Binary(_) => assert!(self.conn.config().receive == ReceiveMode::Messages),
                 Event::Chunk { .. } => assert!(self.conn.config().receive == ReceiveMode::Streaming),
                 Event::Closed(c) => check_close_event(c),
+                Event::Ping(p) if self.conn.config().auto_pong => self.pings.push(p.to_vec()),
                 _ => {}
             }
             self.events.push(event);
-            let mut piece = [0; 97];
-            loop {
-                let n = self.conn.poll_transmit_into(&mut piece);
-                if n == 0 {
-                    break;
-                }
-                out.extend_from_slice(&piece[..n]);
+            if let Some(out) = out.as_deref_mut() {
+                self.flush(out);
             }
         }
+        self.undrained = false;
         assert!(!matches!(self.events.last(), Some(Event::Error(_))), "an Error without Closed");
-        while let Some(bytes) = self.conn.poll_transmit() {
-            assert!(!bytes.is_empty());
-            out.extend_from_slice(&bytes);
-        }
-        if !out.is_empty() {
-            self.sent.extend_from_slice(&out);
-            let nonce = self.request.as_ref().and_then(|r| r.key.as_deref()).map(nonce_of);
-            self.peer.read(&out, nonce, self.accepted.as_deref());
+        if self.eof_given {
+            assert_eq!(self.conn.ready_state(), ReadyState::Closed, "not closed after an EOF and every event");
         }
         let state = self.conn.ready_state();
         assert!(state.as_u8() >= self.state.as_u8(), "{:?} went back to {state:?}", self.state);
         self.state = state;
         assert_eq!(self.conn.should_close_transport(), state == ReadyState::Closed);
         assert_eq!(self.closed(), state == ReadyState::Closed);
-        if state == ReadyState::Closed {
-            assert_eq!(self.conn.poll_timeout(), None);
+        match state {
+            ReadyState::Closed => assert_eq!(self.conn.poll_timeout(), None),
+            // The close timer runs in every CLOSING phase once nothing is unread.
+            ReadyState::Closing if !self.conn.config().close_timeout.is_zero() => {
+                assert!(self.conn.poll_timeout().is_some(), "CLOSING without a close timer")
+            }
+            _ => {}
+        }
+    }
+
+    /// `TakeEvents`: every event, no transmit.
+    fn take_events(&mut self) {
+        self.poll_events(None);
+        self.check_memory(false);
+    }
+
+    /// Takes every transmit into `out` and checks the pongs among them
+    /// against the pings answered since the last time.
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let mut piece = [0; 97];
+        loop {
+            let n = self.conn.poll_transmit_into(&mut piece);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&piece[..n]);
+        }
+        while let Some(bytes) = self.conn.poll_transmit() {
+            assert!(!bytes.is_empty());
+            out.extend_from_slice(&bytes);
+        }
+        assert!(!self.transport_failed || out.len() == start, "bytes written after a transport error");
+        let pings = core::mem::take(&mut self.pings);
+        let app_pongs = core::mem::take(&mut self.app_pongs);
+        let dropped = core::mem::take(&mut self.dropped_transmits);
+        self.coverage.most_pings_between_transmits = self.coverage.most_pings_between_transmits.max(pings.len());
+        if pings.len() > QUEUED_PONGS {
+            self.coverage.coalesced_pongs += 1;
+        }
+        if !dropped && let Some(frames) = pongs_and_closes(&out[start..]) {
+            check_pongs(&pings, app_pongs, &frames);
+        }
+    }
+
+    /// Takes every event and every byte, and checks the invariants; the
+    /// bytes are taken after each event and at the end, so that the same
+    /// input gives the same bytes however it is cut.
+    fn drain(&mut self) {
+        let mut out = Vec::new();
+        self.poll_events(Some(&mut out));
+        self.flush(&mut out);
+        if !out.is_empty() {
+            self.sent.extend_from_slice(&out);
+            let nonce = self.request.as_ref().and_then(|r| r.key.as_deref()).map(nonce_of);
+            self.peer.read(&out, nonce, self.accepted.as_deref());
         }
         assert_eq!(self.conn.buffered_amount(), 0);
-        self.check_memory();
+        self.check_memory(false);
     }
 
     /// The input held stays within the limits of the settings, and the heap
     /// held for it (allocated capacity, not length) within twice that and
     /// twice the bytes received: never sized by what a header announces.
-    fn check_memory(&self) {
+    /// While events wait (`waiting`), unread input may be held too, up to
+    /// its own limit.
+    fn check_memory(&self, waiting: bool) {
         let config = self.conn.config();
         let held = self.conn.buffered_input_len();
-        let limit = match self.state {
+        let state = self.conn.ready_state();
+        let mut limit = match state {
             ReadyState::Connecting => config.max_handshake_bytes,
             ReadyState::Closed => 0,
             ReadyState::Open | ReadyState::Closing => {
                 // A message (or, streaming, the bytes of one unfinished
                 // character), a control payload, a partial header; unread
-                // input only while events wait, and they were all taken.
+                // input only while events wait.
                 let message = if config.receive == ReceiveMode::Messages { config.max_message_size } else { 3 };
                 message + MAX_CONTROL_PAYLOAD + MAX_HEADER_LEN - 1
             }
         };
-        assert!(held <= limit, "{held} bytes of input held while {:?}; the limit is {limit}", self.state);
+        if waiting && state != ReadyState::Closed {
+            // At least one byte is kept while none waits, whatever the limit.
+            limit += config.max_unread_input.max(1);
+        }
+        assert!(held <= limit, "{held} bytes of input held while {state:?}; the limit is {limit}");
         let capacity = self.conn.buffered_input_capacity();
         let bound = (2 * limit).min(2 * self.received) + 64;
         assert!(
             capacity <= bound,
-            "{capacity} bytes of heap for input after {} received while {:?}; the bound is {bound}",
+            "{capacity} bytes of heap for input after {} received while {state:?}; the bound is {bound}",
             self.received,
-            self.state
         );
     }
 
@@ -410,11 +723,18 @@ impl Run {
         self.events.iter().any(|e| matches!(e, Event::Closed(_)))
     }
 
+    /// Whether input may wait: handed in with its events not all taken, or
+    /// not taken at all.
+    fn waits(&self) -> bool {
+        self.undrained || !self.backlog.is_empty()
+    }
+
     /// Delivers what is left, then EOF: the connection must be closed with
     /// exactly one close event, and the peer must have read what was sent.
     fn finish(&mut self) {
         self.deliver(&[], Chunking::Whole);
         self.conn.handle_eof(self.now);
+        self.eof_given = true;
         self.drain();
         assert_eq!(self.state, ReadyState::Closed);
         let closes = self.events.iter().filter(|e| matches!(e, Event::Closed(_))).count();
@@ -424,21 +744,8 @@ impl Run {
     }
 }
 
-/// Whether `bytes` are whole pong frames and nothing else.
-fn only_pongs(mut bytes: &[u8]) -> bool {
-    while !bytes.is_empty() {
-        let Ok(Some((header, n))) = crate::frame::FrameHeader::decode(bytes) else { return false };
-        let end = n + header.len as usize;
-        if header.opcode != crate::frame::OpCode::Pong || end > bytes.len() {
-            return false;
-        }
-        bytes = &bytes[end..];
-    }
-    true
-}
-
 /// The other role.
-fn other(role: Role) -> Role {
+pub(super) fn other(role: Role) -> Role {
     match role {
         Role::Client => Role::Server,
         Role::Server => Role::Client,
@@ -486,111 +793,6 @@ fn check_close_event(c: &CloseEvent) {
         assert!(c.code == CloseCode::NO_STATUS || c.code.is_sendable(), "{c:?}");
     } else {
         assert_eq!((c.code, c.reason.as_str()), (CloseCode::ABNORMAL, ""));
-    }
-}
-
-/// An engine in the opposite role, reading everything the one under test writes.
-struct Peer {
-    /// None until a server under test writes its first bytes: the client
-    /// reading them needs the nonce of the request it answers.
-    conn: Option<Connection>,
-    /// The data messages read.
-    messages: Vec<(MessageKind, Vec<u8>)>,
-    /// The status of a refused handshake.
-    refused: Option<u16>,
-    close: Option<CloseEvent>,
-}
-
-impl Peer {
-    fn config(nonce: [u8; 16]) -> crate::Config {
-        let settings =
-            Settings { max_handshake_bytes: u16::MAX, max_headers: 255, handshake_timeout: None, ..Settings::roomy() };
-        settings.config(nonce).max_message_size(1 << 24)
-    }
-
-    fn new(conn: Option<Connection>) -> Self {
-        Peer { conn, messages: Vec::new(), refused: None, close: None }
-    }
-
-    fn open(role: Role) -> Self {
-        Self::new(Some(Connection::open(Duration::ZERO, role, None, Self::config([0; 16]))))
-    }
-
-    fn server() -> Self {
-        Self::new(Some(Connection::server(Duration::ZERO, Self::config([0; 16]))))
-    }
-
-    fn client() -> Self {
-        Self::new(None)
-    }
-
-    /// Reads bytes the engine under test wrote; `nonce` and `protocol` are
-    /// those of the request a server under test answers.
-    fn read(&mut self, bytes: &[u8], nonce: Option<[u8; 16]>, protocol: Option<&str>) {
-        let t = Duration::ZERO;
-        let conn = self.conn.get_or_insert_with(|| {
-            let mut request = client_request();
-            if let Some(p) = protocol {
-                request = crate::ClientRequest::new("ws://server.example.com/chat").expect("valid").protocol(p);
-            }
-            let config = Self::config(nonce.unwrap_or([0; 16]));
-            let mut client = Connection::client(t, &request, config).expect("the peer's request is valid");
-            while client.poll_transmit().is_some() {}
-            client
-        });
-        let state = conn.ready_state();
-        // After its close frame the engine may still answer pings (RFC 6455
-        // §5.5.2), and nothing else.
-        assert!(
-            matches!(state, ReadyState::Connecting | ReadyState::Open) || only_pongs(bytes),
-            "{} bytes written after the close frame or a refusal ({state:?})",
-            bytes.len()
-        );
-        let mut at = 0;
-        let mut events = Vec::new();
-        while at < bytes.len() {
-            at += conn.handle_bytes(t, &bytes[at..]);
-            events.extend(core::iter::from_fn(|| conn.poll_event()));
-        }
-        for event in events {
-            match event {
-                Event::Request(r) => {
-                    assert!(r.is_upgrade(), "the engine's request is not an upgrade: {r:?}");
-                    conn.accept(t, crate::Accept::new()).expect("an upgrade can be accepted");
-                }
-                Event::Open(_) | Event::Ping(_) | Event::Pong(_) => {}
-                Event::Text(s) => self.messages.push((MessageKind::Text, Vec::from(s.into_payload()))),
-                Event::Binary(b) => self.messages.push((MessageKind::Binary, b.to_vec())),
-                Event::Error(Error::Handshake(HandshakeError::Status { status, .. })) if status != 101 => {
-                    self.refused = Some(status);
-                }
-                Event::Closed(c) => {
-                    assert!(c.was_clean || self.refused.is_some(), "the peer closed: {c:?}");
-                    self.close = Some(c);
-                }
-                other => panic!("the peer could not read what the engine wrote: {other:?}"),
-            }
-        }
-        while conn.poll_transmit().is_some() {}
-    }
-
-    /// The peer read exactly the messages sent, and the close the application started.
-    fn finish(&mut self, sends: &[(MessageKind, Vec<u8>)], app_close: Option<&(CloseCode, String)>) {
-        assert!(self.messages == sends, "the peer read {} messages of {} sent", self.messages.len(), sends.len());
-        if let Some(conn) = self.conn.as_mut().filter(|c| c.ready_state() == ReadyState::Closing) {
-            // A client peer that read the close frame waits for the server's EOF.
-            conn.handle_eof(Duration::ZERO);
-            while let Some(event) = conn.poll_event() {
-                if let Event::Closed(c) = event {
-                    self.close = Some(c);
-                }
-            }
-        }
-        if let Some((code, reason)) = app_close {
-            let close = self.close.as_ref().expect("the peer read the close frame");
-            assert_eq!((close.code, close.reason.as_str()), (*code, reason.as_str()));
-            assert!(close.was_clean);
-        }
     }
 }
 

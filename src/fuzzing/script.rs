@@ -165,7 +165,10 @@ pub enum Step {
     },
     /// Queues raw bytes.
     Raw(Vec<u8>),
-    /// Delivers the queued bytes in pieces of this size; 0 delivers them whole.
+    /// Delivers the queued bytes in pieces of this size; 0 delivers them
+    /// whole. Bytes an earlier `Feed` left go first. After each piece the
+    /// events and the transmits are taken, and what the connection did not
+    /// take is handed in again, as the driving contract says.
     Deliver(u8),
     /// Delivers the queued bytes in pieces of these sizes in turn (0 counts as 1).
     DeliverPieces(Vec<u8>),
@@ -219,6 +222,15 @@ pub enum Step {
     },
     /// `reject` with this status, a header and a body.
     Reject(u16),
+    /// Hands the queued bytes (after any an earlier `Feed` left) in pieces of
+    /// this size, 0 whole, as a driver that does not drain between reads:
+    /// no event and no transmit is taken. Once a piece is not taken in full,
+    /// the rest waits for the next step that hands bytes in (`Deliver`,
+    /// `Feed`, or `Eof`, which hands it in before the EOF).
+    Feed(u8),
+    /// Takes every event but none of the transmits, which pile up (pongs
+    /// among them) until a step drains.
+    TakeEvents,
 }
 
 /// The input of a connection target.
@@ -254,6 +266,7 @@ impl Script {
                 out.u8(v);
             }
         }
+        out.u16(s.max_unread);
         for step in &self.steps {
             out.bool(true);
             out.step(step);
@@ -294,7 +307,7 @@ impl Writer {
     }
 
     fn step(&mut self, step: &Step) {
-        const STEPS: u64 = 20;
+        const STEPS: u64 = 22;
         match step {
             Step::Handshake(v) => {
                 self.variant(0, STEPS);
@@ -373,6 +386,11 @@ impl Writer {
                 self.variant(19, STEPS);
                 self.u16(*status);
             }
+            Step::Feed(n) => {
+                self.variant(20, STEPS);
+                self.u8(*n);
+            }
+            Step::TakeEvents => self.variant(21, STEPS),
         }
     }
 }
@@ -529,7 +547,7 @@ mod tests {
     #[test]
     fn to_fuzz_input_round_trips_through_arbitrary() {
         use arbitrary::{Arbitrary, Unstructured};
-        let settings = Settings { keepalive: Some(3), idle: None, ..Settings::roomy() };
+        let settings = Settings { keepalive: Some(3), idle: None, max_unread: 321, ..Settings::roomy() };
         let steps = alloc::vec![
             Step::Handshake(1),
             Step::Sample(6),
@@ -551,6 +569,8 @@ mod tests {
             Step::Terminate,
             Step::Accept { protocol: 1, header: 3 },
             Step::Reject(599),
+            Step::Feed(3),
+            Step::TakeEvents,
         ];
         let script = Script { open: false, settings, steps };
         let bytes = script.to_fuzz_input();

@@ -7,9 +7,9 @@ use alloc::vec::Vec;
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{HeadBuffer, Opened, accept_key, check_parse, header_slots};
+use super::{HandshakeError, HeadBuffer, Opened, accept_key, check_parse, header_slots};
 use crate::config::Config;
-use crate::error::{HandshakeError, LocalError};
+use crate::local_error::LocalError;
 
 /// Headers the handshake writes itself; the application may not set them.
 const RESERVED_HEADERS: &[&str] = &[

@@ -8,6 +8,7 @@
 
 mod accept;
 mod client;
+mod error;
 mod headers;
 mod server;
 
@@ -16,11 +17,10 @@ use alloc::string::String;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
-use crate::error::HandshakeError;
-
 pub use accept::Accept;
 pub(crate) use client::ClientHandshake;
 pub use client::ClientRequest;
+pub use error::HandshakeError;
 pub use headers::Headers;
 pub use server::Request;
 pub(crate) use server::{ServerHandshake, accept_response, error_response, reject_response};

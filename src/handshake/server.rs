@@ -7,9 +7,9 @@ use alloc::vec::Vec;
 use base64::Engine;
 
 use super::headers::{Headers, is_header_value, is_token, write_header};
-use super::{HeadBuffer, accept_key, check_parse, header_slots};
+use super::{HandshakeError, HeadBuffer, accept_key, check_parse, header_slots};
 use crate::config::Config;
-use crate::error::{HandshakeError, LocalError};
+use crate::local_error::LocalError;
 
 /// A complete HTTP request, handed to the application in
 /// [`Event::Request`](crate::Event::Request).
