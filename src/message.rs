@@ -174,7 +174,7 @@ impl Assembler {
         self.grow(data.len(), more);
         let start = self.buf.len();
         data.extend_into(&mut self.buf);
-        self.added(start, end)
+        self.added(start, self.buf.len(), end)
     }
 
     /// Room for the frame's next `n` bytes at the end of the message, zeroed,
@@ -183,13 +183,18 @@ impl Assembler {
     /// unless a message is being buffered (Messages mode) and `n` bytes stay
     /// within the size limit.
     pub(crate) fn read_room(&mut self, n: usize, more: u64) -> Option<&mut [u8]> {
-        self.drop_spare();
         if self.mode != ReceiveMode::Messages || self.kind.is_none() || self.check_size(n as u64).is_err() {
+            self.drop_spare();
             return None;
         }
-        self.grow(n, more);
-        let start = self.buf.len();
-        self.buf.resize(start + n, 0);
+        // Room offered before and not read into is still initialised: only
+        // what it lacks is zeroed, so short reads do not zero the room again.
+        let start = self.buf.len() - self.spare;
+        if self.spare < n {
+            self.grow(n - self.spare, more);
+            self.buf.resize(start + n, 0);
+        }
+        self.buf.truncate(start + n);
         self.spare = n;
         Some(&mut self.buf[start..])
     }
@@ -204,11 +209,11 @@ impl Assembler {
         end: bool,
     ) -> Result<Option<Event>, MessageError> {
         let start = self.buf.len() - self.spare;
-        self.buf.truncate(start + n);
-        self.spare = 0;
-        apply(&mut self.buf[start..]);
+        // The room past the bytes read stays lent for the next read.
+        self.spare -= n;
+        apply(&mut self.buf[start..start + n]);
         self.check_size(n as u64)?;
-        self.added(start, end)
+        self.added(start, start + n, end)
     }
 
     /// The first `n` bytes offered by [`read_room`](Self::read_room), if it
@@ -233,12 +238,16 @@ impl Assembler {
 
     /// What follows bytes appended to the message from `start` on: the count,
     /// UTF-8, and the event they complete.
-    fn added(&mut self, start: usize, end: bool) -> Result<Option<Event>, MessageError> {
+    fn added(&mut self, start: usize, stop: usize, end: bool) -> Result<Option<Event>, MessageError> {
         let kind = self.kind.expect("start_frame began a message");
-        self.len += (self.buf.len() - start) as u64;
+        self.len += (stop - start) as u64;
+        if end {
+            // The message is whole: the room past it is not part of it.
+            self.drop_spare();
+        }
         let text = kind == MessageKind::Text;
         if text {
-            self.utf8.feed(&self.buf[start..]).map_err(|_| MessageError::InvalidUtf8)?;
+            self.utf8.feed(&self.buf[start..stop]).map_err(|_| MessageError::InvalidUtf8)?;
             if end && !self.utf8.is_complete() {
                 return Err(MessageError::InvalidUtf8);
             }
