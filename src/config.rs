@@ -48,13 +48,15 @@ pub struct Config {
     pub max_message_size: usize,
     /// Whole messages or streaming chunks. Default [`ReceiveMode::Messages`].
     pub receive: ReceiveMode,
-    /// Whether the engine answers pings with pongs itself. When several pings
-    /// arrive before the transmit queue is drained, only the latest is
-    /// answered (RFC 6455 §5.5.3). Default true.
+    /// Whether the engine answers pings with pongs itself. Up to 16 pongs wait
+    /// in the transmit queue; pings that arrive past that, before it is
+    /// drained, get one pong, answering the latest (RFC 6455 §5.5.3). Default
+    /// true.
     pub auto_pong: bool,
     /// How long to wait for the peer's close frame after sending ours, and (as
     /// a client) for the server to close TCP after the closing handshake.
-    /// Default 5 s.
+    /// Zero waits forever (no close timer), as zero means off for the other
+    /// timers. Default 5 s.
     pub close_timeout: Duration,
     /// How long the opening handshake may take from the connection's creation;
     /// `None` (or zero) waits forever. Default 10 s.

@@ -22,6 +22,9 @@ use crate::frame::decode::Masked;
 use crate::payload::{Payload, Text};
 use crate::utf8::{self, Utf8Validator};
 
+/// The least room [`Assembler::read_room`] grows the buffer by.
+const MIN_ROOM: usize = 4096;
+
 /// A data frame that breaks the rules of the message it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MessageError {
@@ -58,10 +61,14 @@ pub(crate) struct Assembler {
     buf: Vec<u8>,
     /// Bytes of the message delivered to the assembler so far.
     len: u64,
-    /// Zeroed bytes at the end of `buf`, past the message, offered for the
-    /// caller to read the frame's next bytes into ([`read_room`](Self::read_room)).
-    // INVARIANT: spare <= buf.len(), and 0 unless the last call was read_room.
+    /// Bytes at the end of `buf`, past the message (zeroed, or left by an
+    /// earlier read), lent for the caller to read the frame's next bytes into
+    /// ([`read_room`](Self::read_room)).
+    // INVARIANT: spare <= buf.len(); 0 outside a frame's payload.
     spare: usize,
+    /// Whether the room was lent by the last `read_room` and not committed
+    /// since: only then may [`commit`](Self::commit) take it.
+    lent: bool,
     utf8: Utf8Validator,
 }
 
@@ -74,6 +81,7 @@ impl Assembler {
             buf: Vec::new(),
             len: 0,
             spare: 0,
+            lent: false,
             utf8: Utf8Validator::new(),
         }
     }
@@ -177,26 +185,38 @@ impl Assembler {
         self.added(start, self.buf.len(), end)
     }
 
-    /// Room for the frame's next `n` bytes at the end of the message, zeroed,
-    /// for the caller to read them into; `more` is what the frame brings after
-    /// them. The buffer grows as [`piece`](Self::piece) would grow it. `None`
-    /// unless a message is being buffered (Messages mode) and `n` bytes stay
-    /// within the size limit.
+    /// Room for up to `n` of the frame's next bytes at the end of the
+    /// message, for the caller to read them into; `more` is how many the
+    /// frame still brings (at least `n`). The buffer grows by what it holds
+    /// already (doubling, at least [`MIN_ROOM`]), never past the frame or
+    /// the size limit, so memory follows the bytes received, not the header.
+    /// `None` unless a message is being buffered (Messages mode) within the
+    /// limit.
     pub(crate) fn read_room(&mut self, n: usize, more: u64) -> Option<&mut [u8]> {
-        if self.mode != ReceiveMode::Messages || self.kind.is_none() || self.check_size(n as u64).is_err() {
+        if self.mode != ReceiveMode::Messages || self.kind.is_none() || self.check_size(1).is_err() {
             self.drop_spare();
             return None;
         }
-        // Room offered before and not read into is still initialised: only
-        // what it lacks is zeroed, so short reads do not zero the room again.
-        let start = self.buf.len() - self.spare;
-        if self.spare < n {
-            self.grow(n - self.spare, more);
-            self.buf.resize(start + n, 0);
+        let held = self.buf.len() - self.spare;
+        if self.buf.capacity() - held < MIN_ROOM.min(n) {
+            let frame = held.saturating_add(usize::try_from(more).unwrap_or(usize::MAX));
+            let limit = usize::try_from(self.max).unwrap_or(usize::MAX);
+            let target = held.saturating_mul(2).max(held + MIN_ROOM).min(frame).min(limit);
+            self.buf.reserve_exact(target.saturating_sub(self.buf.len()));
         }
-        self.buf.truncate(start + n);
+        let n = n.min(self.buf.capacity() - held);
+        if n == 0 {
+            return None;
+        }
+        // Room lent before and not read into is initialised already: only
+        // what it lacks is zeroed, so short reads do not zero it again.
+        if self.buf.len() < held + n {
+            self.buf.resize(held + n, 0);
+        }
+        self.buf.truncate(held + n);
         self.spare = n;
-        Some(&mut self.buf[start..])
+        self.lent = true;
+        Some(&mut self.buf[held..])
     }
 
     /// The last `n` bytes offered by [`read_room`](Self::read_room) (at most
@@ -209,8 +229,9 @@ impl Assembler {
         end: bool,
     ) -> Result<Option<Event>, MessageError> {
         let start = self.buf.len() - self.spare;
-        // The room past the bytes read stays lent for the next read.
+        // The room past the bytes read is kept for the next `read_room`.
         self.spare -= n;
+        self.lent = false;
         apply(&mut self.buf[start..start + n]);
         self.check_size(n as u64)?;
         self.added(start, start + n, end)
@@ -220,7 +241,7 @@ impl Assembler {
     /// offered that many.
     pub(crate) fn offered(&self, n: usize) -> Option<&[u8]> {
         let start = self.buf.len() - self.spare;
-        if n > self.spare {
+        if !self.lent || n > self.spare {
             return None;
         }
         Some(&self.buf[start..start + n])
@@ -230,9 +251,19 @@ impl Assembler {
     /// are not part of the message.
     #[inline(always)]
     fn drop_spare(&mut self) {
+        self.lent = false;
         if self.spare > 0 {
-            self.buf.truncate(self.buf.len() - self.spare);
-            self.spare = 0;
+            self.drop_spare_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn drop_spare_slow(&mut self) {
+        self.buf.truncate(self.buf.len() - self.spare);
+        self.spare = 0;
+        if self.buf.is_empty() {
+            // Room for a payload that came through `piece` after all.
+            self.buf = Vec::new();
         }
     }
 
@@ -318,6 +349,7 @@ impl Assembler {
         self.buf = Vec::new();
         self.len = 0;
         self.spare = 0;
+        self.lent = false;
         self.utf8 = Utf8Validator::new();
     }
 }

@@ -69,14 +69,12 @@ fn many_pings_in_one_read_give_the_same_bytes_cut_or_whole() {
     rfc6455::fuzzing::frames(&input);
 }
 
-/// Open (docs/fuzzing.md, Findings): the harness's random scripts with a
-/// lazy driver. A client whose application takes its events late reads the
-/// server's close frame from unread input, and arms its close timer from when
-/// those bytes arrived: after `handle_timeout(1.9 s)` and the drain,
-/// `poll_timeout()` is 0.5 s, before the last call. Ignored until fixed in
-/// `src/connection/`.
+/// Found by the harness's random scripts with a lazy driver: a client whose
+/// application takes its events late read the server's close frame from
+/// unread input and armed its close timer from when those bytes arrived, so
+/// that after `handle_timeout(1.9 s)` and the drain `poll_timeout()` was
+/// 0.5 s, before the last call.
 #[test]
-#[ignore = "open finding: the close timer is armed from the arrival of unread input"]
 fn a_client_s_close_timer_is_not_armed_in_the_past() {
     let config = config().close_timeout(ms(500)).keepalive_interval(Some(ms(1900)));
     let mut client = Connection::open(Duration::ZERO, Role::Client, None, config);

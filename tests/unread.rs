@@ -126,3 +126,36 @@ fn reading_ahead_never_reorders_replies_and_closes() {
     let opcodes: Vec<u8> = decode_frames(&sent).iter().map(|f| f.opcode).collect();
     assert_eq!(opcodes, [TEXT, TEXT, TEXT, CLOSE]);
 }
+
+#[test]
+fn a_timeout_drops_messages_read_ahead_with_the_input_not_read() {
+    // What the application sees at an idle timeout does not depend on how
+    // the frames behind the one it took were cut: messages read ahead go
+    // with the input not yet read.
+    let fragmented = [frame_to(Role::Server, false, TEXT, b"b"), frame_to(Role::Server, true, CONT, b"")].concat();
+    for b in [text_frame("b"), fragmented] {
+        let config = config().idle_timeout(Some(secs(1)));
+        let mut conn = server_with(config, &[text_frame("a"), b, text_frame("c"), text_frame("d")]);
+        assert_eq!(conn.poll_event(), Some(text("a")));
+        conn.handle_timeout(secs(1));
+        assert_eq!(drain(&mut conn).0, [error(Error::IdleTimeout), abnormal()]);
+    }
+}
+
+#[test]
+fn an_end_reported_behind_messages_read_ahead_keeps_them_and_itself() {
+    // The EOF (or a timeout) comes after messages already read ahead: they
+    // are delivered, then the end; a transport error after that drops
+    // nothing of it.
+    for n in [2, 3] {
+        let frames: Vec<Vec<u8>> = ["a", "b", "c"][..n].iter().map(|s| text_frame(s)).collect();
+        let mut conn = server_with(config(), &frames);
+        assert_eq!(conn.poll_event(), Some(text("a")));
+        conn.handle_eof(T);
+        conn.handle_transport_error(T);
+        let mut want: Vec<Event> = ["b", "c"][..n - 1].iter().map(|s| text(s)).collect();
+        want.extend([error(Error::UnexpectedEof), abnormal()]);
+        assert_eq!(drain(&mut conn).0, want, "{n} messages");
+        assert_eq!(conn.heap_held(), 0);
+    }
+}

@@ -95,6 +95,10 @@ pub struct Connection {
     /// The close frame received, once it has been: code (1005 if none) and reason.
     peer_close: Option<Box<(CloseCode, String)>>,
     timers: Timers,
+    /// The latest time any call has given: input read later (behind events
+    /// not yet taken) is handled at this time, so that nothing it arms starts
+    /// in the past.
+    latest: Duration,
 }
 
 /// Pongs queued before only the latest ping is answered.
@@ -115,6 +119,7 @@ impl Connection {
             protocol: None,
             peer_close: None,
             timers: Timers::default(),
+            latest: now,
             config,
         };
         conn.enter(now, phase);
@@ -248,6 +253,7 @@ impl Connection {
     /// bytes are taken and ignored.
     #[must_use = "bytes it did not take must be handed in again after draining poll_event"]
     pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
+        self.tick(now);
         if data.is_empty() {
             return 0;
         }
@@ -265,16 +271,19 @@ impl Connection {
     }
 
     /// Room to read the transport's next bytes into, when they can land
-    /// straight in the message being assembled: the payload of a large data
-    /// message is then copied once (by the read itself) and unmasked in
-    /// place. Read into it, then call [`commit`](Self::commit) with the count
-    /// read. `None` otherwise (between frames, small frames, control frames,
-    /// streaming, events or input waiting): read into your own buffer and
-    /// call [`handle_bytes`](Self::handle_bytes).
+    /// straight in the message being assembled: inside a data frame's
+    /// payload (its header and first bytes came through
+    /// [`handle_bytes`](Self::handle_bytes)), the rest of a large message is
+    /// then copied once, by the read itself, and unmasked in place. Read into
+    /// it, then call [`commit`](Self::commit) with the count read. `None`
+    /// otherwise (between frames, control frames, streaming, events or input
+    /// waiting): read into your own buffer and call `handle_bytes`.
     ///
-    /// The room (at most 64 KiB, never past the current frame) belongs to the
-    /// message buffer, which grows as [`handle_bytes`](Self::handle_bytes)
-    /// would grow it; bytes not committed are dropped by the next call.
+    /// The room is the end of the message buffer, lent until the next call:
+    /// at most 64 KiB, never past the current frame or the size limit, and
+    /// the buffer grows for it by at most what it holds already (at least
+    /// 4 KiB), so memory follows the bytes received. Bytes not committed are
+    /// not part of the message.
     pub fn read_buf(&mut self) -> Option<&mut [u8]> {
         if self.phase.allows().reads != Reads::Frames || !self.events.is_empty() || self.rx.has_unread() {
             return None;
@@ -285,7 +294,8 @@ impl Connection {
     /// The first `n` bytes of the room from [`read_buf`](Self::read_buf)
     /// were read into: the same as [`handle_bytes`](Self::handle_bytes) with
     /// them, all taken. Fails with [`LocalError::NotOffered`], changing
-    /// nothing, if the last `read_buf` did not offer `n` bytes; once the
+    /// nothing, unless the last call was a `read_buf` that offered at least
+    /// `n` bytes (one commit per `read_buf`); once the
     /// connection no longer reads frames (closed meanwhile), the bytes are
     /// ignored.
     pub fn commit(&mut self, now: Duration, n: usize) -> Result<(), LocalError> {
@@ -295,6 +305,7 @@ impl Connection {
         if !self.rx.offered(n) {
             return Err(LocalError::NotOffered(n));
         }
+        self.tick(now);
         self.arm_on_input(now);
         match self.rx.commit(n) {
             Ok(Some(event)) => self.events.push_back(event),
@@ -309,6 +320,7 @@ impl Connection {
     /// taken comes first: with unread input waiting, the EOF takes effect
     /// once [`poll_event`](Self::poll_event) has read it.
     pub fn handle_eof(&mut self, now: Duration) {
+        self.tick(now);
         self.end_input(now, recv::End::Eof);
     }
 
@@ -318,6 +330,7 @@ impl Connection {
     /// and so is input taken but not yet read (it could not be answered);
     /// events already read are still delivered, before the error.
     pub fn handle_transport_error(&mut self, now: Duration) {
+        self.tick(now);
         self.out.clear();
         self.pong = None;
         self.pongs_queued = 0;
@@ -332,6 +345,7 @@ impl Connection {
     /// waits for may be in that input): it runs again once
     /// [`poll_event`](Self::poll_event) has read it.
     pub fn handle_timeout(&mut self, now: Duration) {
+        self.tick(now);
         // The close timer waits while input is unread; a timer fires once.
         let mut skip = timers::TimerSet::default();
         if self.rx.has_unread() {
@@ -340,6 +354,12 @@ impl Connection {
         while let Some(timer) = self.timers.due(now, &skip) {
             skip.push(timer);
             self.timers.set(timer, None);
+            if timer != Timer::Keepalive {
+                // The connection ends: messages read ahead were not read yet,
+                // as far as the application can tell, and go with the rest of
+                // the input not read (as for `terminate`).
+                self.events.drop_read_ahead();
+            }
             match timer {
                 Timer::Handshake => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
                 Timer::Close => self.transition(now, Input::CloseTimeout, Some(Error::CloseTimeout)),
@@ -404,7 +424,8 @@ impl Connection {
     }
 
     /// Copies the next bytes to write into `buf` and returns how many; 0
-    /// when there are none (or `buf` is empty). The bytes are in order, and a frame may be split
+    /// when there are none (or `buf` is empty). Bytes of `buf` past that
+    /// count may be written too, and mean nothing. The bytes are in order, and a frame may be split
     /// across calls: call again until it returns 0 (or less than `buf.len()`).
     /// The engine keeps its small-frame buffer between calls, so this path
     /// allocates nothing per frame; the caller owns `buf`.
@@ -430,6 +451,7 @@ impl Connection {
         let headers: Vec<(&str, &str)> = accept.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let protocol = accept.protocol.as_deref();
         let response = handshake::accept_response(self.pending_request()?, protocol, &headers)?;
+        self.tick(now);
         let early = match self.handshake.take().map(|hs| *hs) {
             Some(Handshake::Pending(_, early)) => early,
             _ => unreachable!("pending_request found a pending request"),
@@ -440,7 +462,7 @@ impl Connection {
         let opened = Opened { protocol: accept.protocol, ..Opened::default() };
         self.events.push_back(Event::Open(Box::new(opened)));
         // At most `max_handshake_bytes`: the early data is bounded already.
-        self.rx.push_unread(now, &early);
+        self.rx.push_unread(&early);
         Ok(())
     }
 
@@ -488,7 +510,7 @@ impl Connection {
                     self.protocol = opened.protocol.as_deref().map(Box::from);
                     self.transition(now, Input::HandshakeDone, None);
                     self.events.push_back(Event::Open(Box::new(opened)));
-                    return used + self.push_unread(now, &data[used..]);
+                    return used + self.push_unread(&data[used..]);
                 }
                 Err(e) => self.transition(now, Input::Fail, Some(Error::Handshake(e))),
             },
@@ -526,6 +548,12 @@ impl Connection {
         };
         self.out.extend_from_slice(&handshake::error_response(&e, head));
         self.transition(now, Input::Fail, Some(Error::Handshake(e)));
+    }
+
+    /// Notes the time of a call (see `latest`).
+    #[inline(always)]
+    fn tick(&mut self, now: Duration) {
+        self.latest = self.latest.max(now);
     }
 
     /// The duration a timer runs for, if it runs at all.

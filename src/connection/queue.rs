@@ -25,7 +25,9 @@ pub(super) struct EventQueue {
     // INVARIANT: the order is slots[head], slots[head ^ 1], then `rest`; a
     // slot is empty only if every later place is.
     slots: [Option<Event>; SLOTS],
-    /// Which slots hold a message read ahead (they are behind every other event).
+    /// Which slots hold a message read ahead: only while nothing was queued
+    /// behind it (see [`push_back`](Self::push_back)), so they are behind
+    /// every other event.
     ahead: [bool; SLOTS],
     // INVARIANT: head < SLOTS
     head: usize,
@@ -35,6 +37,10 @@ pub(super) struct EventQueue {
 impl EventQueue {
     #[inline(always)]
     pub(super) fn push_back(&mut self, event: Event) {
+        // An event queued behind messages read ahead (an EOF or a timeout
+        // reported after them) makes them part of what the application is
+        // told: they are read, and no longer dropped with the input not read.
+        self.ahead = [false; SLOTS];
         match self.back_slot() {
             Some((slot, _)) => *slot = Some(event),
             None => self.push_rest(event),
@@ -62,8 +68,8 @@ impl EventQueue {
         Some((&mut self.slots[at], &mut self.ahead[at]))
     }
 
-    /// Drops the messages read ahead: the application ended the connection
-    /// before they were read (they are at the back, behind every other event).
+    /// Drops the messages read ahead: the connection ended before the
+    /// application read them (they are at the back, behind every other event).
     pub(super) fn drop_read_ahead(&mut self) {
         for at in 0..SLOTS {
             if self.ahead[at] {

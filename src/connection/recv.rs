@@ -60,8 +60,6 @@ pub(super) struct Receiver {
     // INVARIANT: unread_pos < unread.len(), or both are 0.
     unread: Vec<u8>,
     unread_pos: usize,
-    /// When the newest unread bytes arrived.
-    unread_at: Duration,
     /// EOF or a transport error reported behind unread input.
     end: Option<(Duration, End)>,
     max_unread: usize,
@@ -77,7 +75,6 @@ impl Receiver {
             control_len: 0,
             unread: Vec::new(),
             unread_pos: 0,
-            unread_at: Duration::ZERO,
             end: None,
             max_unread: config.max_unread_input,
         }
@@ -105,7 +102,7 @@ impl Receiver {
     }
 
     /// Keeps `data` to read later, however long (the caller bounds it).
-    pub(super) fn push_unread(&mut self, now: Duration, data: &[u8]) {
+    pub(super) fn push_unread(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
         }
@@ -116,15 +113,14 @@ impl Receiver {
         // Exactly what is kept: doubling would hold up to twice the limit.
         self.unread.reserve_exact(data.len());
         self.unread.extend_from_slice(data);
-        self.unread_at = now;
     }
 
     /// Keeps as much of `data` as [`Config::max_unread_input`] allows (at
     /// least one byte while none waits); returns how much.
-    fn push_unread_bounded(&mut self, now: Duration, data: &[u8]) -> usize {
+    fn push_unread_bounded(&mut self, data: &[u8]) -> usize {
         let room = self.max_unread.saturating_sub(self.unread_len()).max(usize::from(self.unread.is_empty()));
         let n = room.min(data.len());
-        self.push_unread(now, &data[..n]);
+        self.push_unread(&data[..n]);
         n
     }
 
@@ -162,7 +158,7 @@ impl Receiver {
             return None;
         }
         let n = usize::try_from(more).map_or(READ_ROOM, |more| more.min(READ_ROOM));
-        self.message.read_room(n, more - n as u64)
+        self.message.read_room(n, more)
     }
 
     /// Whether the last [`read_room`](Self::read_room) offered at least `n` bytes.
@@ -257,12 +253,12 @@ impl Connection {
                 return used;
             }
         }
-        used + self.rx.push_unread_bounded(now, &data[used..])
+        used + self.rx.push_unread_bounded(&data[used..])
     }
 
     /// Keeps bytes that came with the end of the handshake, to read later.
-    pub(super) fn push_unread(&mut self, now: Duration, data: &[u8]) -> usize {
-        self.rx.push_unread_bounded(now, data)
+    pub(super) fn push_unread(&mut self, data: &[u8]) -> usize {
+        self.rx.push_unread_bounded(data)
     }
 
     /// The end of input (EOF, a transport error): at once if nothing is left
@@ -304,7 +300,8 @@ impl Connection {
             let mut event = None;
             let unread = core::mem::take(&mut self.rx.unread);
             let pos = self.rx.unread_pos;
-            let used = self.receive(self.rx.unread_at, &unread[pos..], &mut event);
+            // Read now: timers it arms start from the latest time given.
+            let used = self.receive(self.latest, &unread[pos..], &mut event);
             self.rx.restore_unread(unread, pos + used);
             if let Some(event) = event {
                 self.events.push_back(event);
@@ -314,7 +311,7 @@ impl Connection {
         if self.rx.unread.is_empty()
             && let Some((at, end)) = self.rx.end.take()
         {
-            self.end_input(at, end);
+            self.end_input(at.max(self.latest), end);
         }
     }
 

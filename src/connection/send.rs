@@ -128,6 +128,9 @@ impl Connection {
     /// then the close event (1006, not clean).
     pub fn close(&mut self, now: Duration, code: impl Into<CloseCode>, reason: &str) -> Result<(), LocalError> {
         let payload = close::check_local_close(code.into(), reason)?;
+        if matches!(self.phase, Phase::Connecting | Phase::Open) {
+            self.tick(now);
+        }
         match self.phase {
             Phase::Connecting => {
                 self.out.clear();
@@ -149,6 +152,7 @@ impl Connection {
     /// 1006 (or the completed handshake, if only the server's EOF was awaited),
     /// and the transport should be closed. Does nothing once closed.
     pub fn terminate(&mut self, now: Duration) {
+        self.tick(now);
         if self.phase != Phase::Closed {
             self.out.clear();
             self.pong = None;
