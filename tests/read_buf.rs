@@ -50,6 +50,15 @@ fn reference(role: Role, config: Config, input: &[u8]) -> Vec<Event> {
     events
 }
 
+/// A server given the first 100 bytes of a `len`-byte binary frame, and
+/// the whole frame.
+fn inside_a_frame(len: usize) -> (Connection, Vec<u8>) {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let frame = frame_to(Role::Server, true, BINARY, &pattern(len));
+    give(&mut conn, T, &frame[..100]);
+    (conn, frame)
+}
+
 fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 + i / 251) as u8).collect()
 }
@@ -150,9 +159,7 @@ fn a_commit_that_was_not_offered_is_refused_and_changes_nothing() {
 
 #[test]
 fn room_not_read_into_is_not_part_of_the_message() {
-    let mut conn = Connection::open(T, Role::Server, None, config());
-    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
-    give(&mut conn, T, &frame[..100]);
+    let (mut conn, frame) = inside_a_frame(5000);
     // Offered, then the driver reads into its own buffer after all.
     assert!(conn.read_buf().is_some());
     let held = conn.buffered_input_len();
@@ -209,9 +216,7 @@ fn memory_follows_the_bytes_read_in_place() {
 
 #[test]
 fn one_commit_per_read_buf() {
-    let mut conn = Connection::open(T, Role::Server, None, config());
-    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
-    give(&mut conn, T, &frame[..100]);
+    let (mut conn, frame) = inside_a_frame(5000);
     conn.read_buf().expect("offered")[..10].copy_from_slice(&frame[100..110]);
     conn.commit(T, 10).unwrap();
     // The rest of the room was not read into again: a second commit would
@@ -238,9 +243,7 @@ fn room_lent_then_unused_is_released_with_the_message() {
 
 #[test]
 fn closing_between_read_buf_and_commit_ignores_the_bytes() {
-    let mut conn = Connection::open(T, Role::Server, None, config());
-    let frame = frame_to(Role::Server, true, BINARY, &pattern(5000));
-    give(&mut conn, T, &frame[..100]);
+    let (mut conn, _) = inside_a_frame(5000);
     let n = conn.read_buf().expect("offered").len();
     conn.terminate(T);
     assert_eq!(conn.commit(T, n), Ok(()));
@@ -252,9 +255,7 @@ fn closing_between_read_buf_and_commit_ignores_the_bytes() {
 fn short_reads_reuse_the_room_without_zeroing_it_again() {
     // A socket that returns little at a time: the room lent for the next read
     // is what the last read left, not a freshly zeroed 64 KiB each time.
-    let mut conn = Connection::open(T, Role::Server, None, config());
-    let frame = frame_to(Role::Server, true, BINARY, &pattern(200_000));
-    give(&mut conn, T, &frame[..100]);
+    let (mut conn, frame) = inside_a_frame(200_000);
     let mut pos = 100;
     let room = conn.read_buf().expect("offered");
     let len = room.len();

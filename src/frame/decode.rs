@@ -156,7 +156,7 @@ impl Decoder {
 
     /// Payload bytes of the current frame not yet handed out.
     pub(crate) fn remaining(&self) -> u64 {
-        self.frame.map_or(0, |(header, read)| header.len - read)
+        self.in_payload().map_or(0, |(_, remaining)| remaining)
     }
 
     /// The shortcut for the common case: a whole text or binary frame with a
