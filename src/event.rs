@@ -28,13 +28,13 @@ pub enum Event {
     /// Server: a complete HTTP request arrived. Answer it with
     /// [`Connection::accept`](crate::Connection::accept) or
     /// [`Connection::reject`](crate::Connection::reject).
-    Request(Box<Request>),
+    Request(Box<Request>) = 2,
     /// The opening handshake completed: `readyState` is OPEN.
-    Open(Box<Opened>),
+    Open(Box<Opened>) = 3,
     /// A whole text message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Text(Text),
+    Text(Text) = 1,
     /// A whole binary message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Binary(Payload),
+    Binary(Payload) = 0,
     /// A piece of a message ([`ReceiveMode::Streaming`](crate::ReceiveMode::Streaming)).
     Chunk {
         /// Text or binary.
@@ -43,13 +43,13 @@ pub enum Event {
         data: Payload,
         /// Whether this piece ends the message.
         fin: bool,
-    },
+    } = 4,
     /// A ping arrived (answered already when [`Config::auto_pong`](crate::Config::auto_pong) is on).
-    Ping(Payload),
+    Ping(Payload) = 5,
     /// A pong arrived.
-    Pong(Payload),
+    Pong(Payload) = 6,
     /// Why the connection is failing; an [`Event::Closed`] follows.
-    Error(Error),
+    Error(Error) = 7,
     /// The connection ended, as the browser's `CloseEvent` reports it.
-    Closed(CloseEvent),
+    Closed(CloseEvent) = 8,
 }

@@ -167,7 +167,7 @@ impl Assembler {
                         return Err(MessageError::InvalidUtf8);
                     }
                 }
-                (ReceiveMode::Streaming, _) => return whole_chunk(kind, data, out),
+                (ReceiveMode::Streaming, _) => *out = Some(whole_chunk(kind, data)?),
             }
             return Ok(());
         }
@@ -357,13 +357,12 @@ impl Assembler {
 /// A whole message as the one chunk of a stream (out of line: the streaming
 /// mode is not the hot path).
 #[inline(never)]
-fn whole_chunk(kind: MessageKind, data: Masked<'_>, out: &mut Option<Event>) -> Result<(), MessageError> {
+fn whole_chunk(kind: MessageKind, data: Masked<'_>) -> Result<Event, MessageError> {
     let data = data.to_payload();
     if kind == MessageKind::Text && utf8::validate(&data).is_err() {
         return Err(MessageError::InvalidUtf8);
     }
-    *out = Some(Event::Chunk { kind, data, fin: true });
-    Ok(())
+    Ok(Event::Chunk { kind, data, fin: true })
 }
 
 #[cfg(test)]

@@ -23,24 +23,36 @@ use crate::utf8::Utf8Error;
 pub struct Payload(Repr);
 
 #[derive(Clone)]
+#[repr(u64)]
 enum Repr {
-    // INVARIANT: usize::from(len) <= Payload::INLINE
-    Inline { len: u8, data: Block },
+    Inline(Block) = 0,
     Shared(Bytes),
 }
 
-/// Inline bytes, word-aligned so that moving a payload moves whole words.
+/// Inline bytes, then their length in the last byte.
+// INVARIANT: usize::from(self.0[LEN_AT]) <= Payload::INLINE
 #[derive(Clone, Copy)]
 #[repr(align(8))]
-struct Block([u8; Payload::INLINE]);
+struct Block([u8; BLOCK]);
+
+/// The size of an inline block: the bytes, then the length.
+pub(crate) const BLOCK: usize = 32;
+const LEN_AT: usize = BLOCK - 1;
+
+impl Block {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        usize::from(self.0[LEN_AT])
+    }
+}
 
 impl Payload {
     /// The largest payload kept inline, without a heap allocation.
-    pub const INLINE: usize = 32;
+    pub const INLINE: usize = BLOCK - 1;
 
     /// An empty payload.
     pub const fn new() -> Self {
-        Payload(Repr::Inline { len: 0, data: Block([0; Self::INLINE]) })
+        Payload(Repr::Inline(Block([0; BLOCK])))
     }
 
     /// Copies `bytes`: inline if they fit, otherwise into a new buffer.
@@ -70,23 +82,37 @@ impl Payload {
     /// read: the bytes past `len` are never shown.
     #[inline(always)]
     pub(crate) fn inline_unmasked(src: &[u8], len: usize, key: Option<u32>) -> Self {
-        let mut data = match src.first_chunk::<{ Self::INLINE }>() {
+        let data = match src.first_chunk::<BLOCK>() {
             Some(ahead) => *ahead,
             None => Self::short_copy(&src[..len]),
         };
-        if let Some(key) = key {
-            crate::mask::mask_block(&mut data, key);
-        }
-        Payload(Repr::Inline { len: len as u8, data: Block(data) })
+        Payload(Repr::Inline(Block(block_unmasked(&data, key.unwrap_or(0), len as u8))))
     }
+}
 
+/// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the
+/// last byte, in vector registers on x86_64 (see `simd::block_unmasked`).
+#[cfg(target_arch = "x86_64")]
+use crate::simd::block_unmasked;
+
+/// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the last byte.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn block_unmasked(src: &[u8; BLOCK], key: u32, len: u8) -> [u8; BLOCK] {
+    let mut block = *src;
+    crate::mask::mask_block(&mut block, key);
+    block[LEN_AT] = len;
+    block
+}
+
+impl Payload {
     /// `bytes` (at most `INLINE`) at the start of a zeroed array, for the end
     /// of the input, where a fixed-size read would run past it. The bytes are
     /// gathered in registers with two fixed-size loads that may overlap, so
     /// the array is written once, in the same 16-byte halves later copies
     /// read (reading back a mix of narrower stores stalls the CPU).
     #[inline(always)]
-    pub(crate) fn short_copy(bytes: &[u8]) -> [u8; Self::INLINE] {
+    pub(crate) fn short_copy(bytes: &[u8]) -> [u8; BLOCK] {
         let n = bytes.len().min(Self::INLINE);
         let (lo, hi) = match n {
             16.. => {
@@ -108,7 +134,7 @@ impl Payload {
             }
             _ => (bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u128::from(b)), 0),
         };
-        let mut data = [0; Self::INLINE];
+        let mut data = [0; BLOCK];
         data[..16].copy_from_slice(&lo.to_le_bytes());
         data[16..].copy_from_slice(&hi.to_le_bytes());
         data
@@ -129,8 +155,8 @@ impl Payload {
     #[inline(always)]
     pub(crate) fn is_ascii(&self) -> bool {
         match &self.0 {
-            Repr::Inline { len, data } => {
-                let n = u32::from(*len);
+            Repr::Inline(data) => {
+                let n = data.len() as u32;
                 let (lo, hi) = data.0.split_at(16);
                 let lo = u128::from_le_bytes(lo.try_into().expect("16 bytes"));
                 let hi = u128::from_le_bytes(hi.try_into().expect("16 bytes"));
@@ -147,7 +173,7 @@ impl Payload {
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, data } => &data.0[..usize::from(*len)],
+            Repr::Inline(data) => &data.0[..data.len()],
             Repr::Shared(b) => b,
         }
     }
@@ -155,7 +181,7 @@ impl Payload {
     /// The payload as [`Bytes`]; copies only an inline payload.
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
-            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            Repr::Inline(_) => Bytes::copy_from_slice(self.as_slice()),
             Repr::Shared(b) => b,
         }
     }
@@ -269,7 +295,7 @@ impl From<Payload> for Bytes {
 impl From<Payload> for Vec<u8> {
     fn from(p: Payload) -> Self {
         match p.0 {
-            Repr::Inline { .. } => p.as_slice().to_vec(),
+            Repr::Inline(_) => p.as_slice().to_vec(),
             Repr::Shared(b) => Vec::from(b),
         }
     }
@@ -406,7 +432,7 @@ mod tests {
     #[test]
     fn small_payloads_are_inline_and_large_ones_shared() {
         let small = Payload::copy_from_slice(&[7; Payload::INLINE]);
-        assert!(matches!(small.0, Repr::Inline { len, .. } if usize::from(len) == Payload::INLINE));
+        assert!(matches!(small.0, Repr::Inline(data) if data.len() == Payload::INLINE));
         let large = Payload::copy_from_slice(&[7; Payload::INLINE + 1]);
         assert!(matches!(&large.0, Repr::Shared(b) if b.len() == Payload::INLINE + 1));
         let key = [1, 2, 3, 4];

@@ -124,3 +124,36 @@ unsafe fn xor_128(from: *const u8, to: *mut u8, wide: __m256i) {
         _mm256_storeu_si256(to.add(3), _mm256_xor_si256(d, wide));
     }
 }
+
+/// A small payload's inline block: the 32 bytes of `src` XORed with `key`
+/// (the word XORed with each 4 bytes), then `len` in the last byte. Built in
+/// two 16-byte registers and stored as them, so that later copies of the
+/// block, which read the same halves, never wait on narrower stores (the
+/// compiler's own code for this splits them depending on its context).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn block_unmasked(src: &[u8; 32], key: u32, len: u8) -> [u8; 32] {
+    use core::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cvtsi32_si128, _mm_loadu_si128, _mm_or_si128, _mm_set_epi32, _mm_set1_epi32,
+        _mm_slli_si128, _mm_storeu_si128, _mm_xor_si128,
+    };
+    let (lo_src, hi_src) = src.split_at(16);
+    let mut out = [0u8; 32];
+    let (lo_dst, hi_dst) = out.split_at_mut(16);
+    // SAFETY: SSE2, the only feature these intrinsics need, is part of
+    // every x86_64 CPU. Each half of `src` is 16 readable bytes and each
+    // half of `out` 16 writable ones, and unaligned loads and stores have no
+    // alignment requirement.
+    unsafe {
+        let key = _mm_set1_epi32(key as i32);
+        let lo = _mm_xor_si128(_mm_loadu_si128(lo_src.as_ptr().cast::<__m128i>()), key);
+        let hi = _mm_xor_si128(_mm_loadu_si128(hi_src.as_ptr().cast::<__m128i>()), key);
+        // The last byte of the high half is the length.
+        let keep = _mm_set_epi32(0x00FF_FFFF, -1, -1, -1);
+        let len = _mm_slli_si128::<15>(_mm_cvtsi32_si128(i32::from(len)));
+        let hi = _mm_or_si128(_mm_and_si128(hi, keep), len);
+        _mm_storeu_si128(lo_dst.as_mut_ptr().cast::<__m128i>(), lo);
+        _mm_storeu_si128(hi_dst.as_mut_ptr().cast::<__m128i>(), hi);
+    }
+    out
+}

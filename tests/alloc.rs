@@ -325,8 +325,8 @@ fn a_fragmented_message_holds_at_most_its_size_limit() {
 }
 
 /// The engine's state holds inline, so that an idle connection needs no heap
-/// and small frames move without any: the `Config`, three event slots (so
-/// messages are delivered, and read ahead, without an allocation), the
+/// and small frames move without any: the `Config`, two event slots (so
+/// messages are delivered without an allocation), the
 /// decoder's partial header,
 /// a control frame's payload (125 B), a 160-byte transmit stage for small
 /// frames, the unread-input, transmit and overflow-queue handles (empty when

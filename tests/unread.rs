@@ -1,7 +1,6 @@
 //! Input the engine took but has not read yet (it waits behind events the
 //! application has not taken): timers keep running, an EOF waits behind it,
-//! a transport error drops it, and messages read ahead of the application
-//! never change what it sees.
+//! and a transport error drops it.
 
 mod common;
 
@@ -72,10 +71,10 @@ fn a_keepalive_at_the_end_of_time_fires_once() {
 }
 
 #[test]
-fn terminate_drops_what_was_read_ahead() {
+fn terminate_drops_the_input_not_read() {
     // Whatever the next frames are, terminate after the first message gives
-    // the close event and nothing else: messages read ahead of the
-    // application count as unread input.
+    // the close event and nothing else: the messages behind it are input
+    // not read.
     let ping = frame_to(Role::Server, true, PING, b"");
     for frames in [
         vec![text_frame("a"), text_frame("b"), ping.clone(), text_frame("c")],
@@ -128,10 +127,10 @@ fn reading_ahead_never_reorders_replies_and_closes() {
 }
 
 #[test]
-fn a_timeout_drops_messages_read_ahead_with_the_input_not_read() {
+fn a_timeout_drops_the_messages_not_read() {
     // What the application sees at an idle timeout does not depend on how
-    // the frames behind the one it took were cut: messages read ahead go
-    // with the input not yet read.
+    // the frames behind the one it took were cut: the messages not read go
+    // with the input.
     let fragmented = [frame_to(Role::Server, false, TEXT, b"b"), frame_to(Role::Server, true, CONT, b"")].concat();
     for b in [text_frame("b"), fragmented] {
         let config = config().idle_timeout(Some(secs(1)));
@@ -143,19 +142,26 @@ fn a_timeout_drops_messages_read_ahead_with_the_input_not_read() {
 }
 
 #[test]
-fn an_end_reported_behind_messages_read_ahead_keeps_them_and_itself() {
-    // The EOF (or a timeout) comes after messages already read ahead: they
-    // are delivered, then the end; a transport error after that drops
-    // nothing of it.
+fn an_eof_waits_behind_unread_messages_and_a_transport_error_drops_them() {
+    // An EOF waits behind the input not read yet: the messages in it come
+    // first, then the end. A transport error takes effect at once: the
+    // messages not read go with the input, and the error is what the
+    // application is told, whatever came before it.
     for n in [2, 3] {
         let frames: Vec<Vec<u8>> = ["a", "b", "c"][..n].iter().map(|s| text_frame(s)).collect();
         let mut conn = server_with(config(), &frames);
         assert_eq!(conn.poll_event(), Some(text("a")));
         conn.handle_eof(T);
-        conn.handle_transport_error(T);
         let mut want: Vec<Event> = ["b", "c"][..n - 1].iter().map(|s| text(s)).collect();
         want.extend([error(Error::UnexpectedEof), abnormal()]);
-        assert_eq!(drain(&mut conn).0, want, "{n} messages");
+        assert_eq!(drain(&mut conn).0, want, "{n} messages, EOF");
+        assert_eq!(conn.heap_held(), 0);
+
+        let mut conn = server_with(config(), &frames);
+        assert_eq!(conn.poll_event(), Some(text("a")));
+        conn.handle_eof(T);
+        conn.handle_transport_error(T);
+        assert_eq!(drain(&mut conn).0, [error(Error::Transport), abnormal()], "{n} messages, EOF then error");
         assert_eq!(conn.heap_held(), 0);
     }
 }

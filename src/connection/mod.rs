@@ -335,7 +335,6 @@ impl Connection {
         self.pong = None;
         self.pongs_queued = 0;
         self.rx.drop_unread();
-        self.events.drop_read_ahead();
         self.end_input(now, recv::End::TransportError);
     }
 
@@ -354,12 +353,6 @@ impl Connection {
         while let Some(timer) = self.timers.due(now, &skip) {
             skip.push(timer);
             self.timers.set(timer, None);
-            if timer != Timer::Keepalive {
-                // The connection ends: messages read ahead were not read yet,
-                // as far as the application can tell, and go with the rest of
-                // the input not read (as for `terminate`).
-                self.events.drop_read_ahead();
-            }
             match timer {
                 Timer::Handshake => self.transition(now, Input::Fail, Some(Error::HandshakeTimeout)),
                 Timer::Close => self.transition(now, Input::CloseTimeout, Some(Error::CloseTimeout)),
@@ -382,30 +375,22 @@ impl Connection {
     /// Input is read as events are taken: each call reads up to the next
     /// event, so a reply sent to a message goes out before a close or failure
     /// that later bytes bring, and input never runs far ahead of the
-    /// application. Up to two whole messages behind it may be read ahead (a
-    /// data message that breaks no rule has no effect on the connection, so
-    /// this changes nothing the application can see). Draining this after
-    /// every input, as the contract says, reads everything.
+    /// application. Draining this after every input, as the contract says,
+    /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty() {
+            // A whole message with no side effect is built straight into the
+            // value returned.
+            let mut event = None;
+            if self.rx.read_whole(&mut event) {
+                return event;
+            }
             if !self.rx.has_unread() {
                 return None;
             }
-            self.read_unread_queued();
+            self.read_unread_slow();
         }
-        let event = self.events.pop_front();
-        // Whole messages behind this one are read ahead into the free slots,
-        // where a later call finds them built: an event copied out soon after
-        // it was built would stall the CPU on its just-written bytes. Only a
-        // message with no side effect is read ahead (see `recv::whole_message`),
-        // so replies still go out in order.
-        while let Some((slot, ahead)) = self.events.back_slot() {
-            if !self.rx.read_ahead(slot) {
-                break;
-            }
-            *ahead = true;
-        }
-        event
+        self.events.pop_front()
     }
 
     /// Bytes to write to the transport, in order; `None` when there are none.
@@ -479,7 +464,6 @@ impl Connection {
         let head = self.pending_request()?.is_head();
         let response = handshake::reject_response(status, headers, body, head)?;
         self.out.extend_from_slice(&response);
-        self.events.drop_read_ahead();
         self.transition(now, Input::Terminate, None);
         Ok(())
     }

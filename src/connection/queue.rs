@@ -7,16 +7,17 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::event::Event;
 use crate::mask::apply_mask;
-use crate::payload::Payload;
+use crate::payload::BLOCK;
 
 /// Events waiting inline, in two slots used in turn.
 const SLOTS: usize = 2;
 
 /// Events not yet taken, oldest first.
 ///
-/// Input is read as events are taken, so few ever wait: the messages read
-/// ahead (see [`Connection::poll_event`](crate::Connection::poll_event)), the
-/// `Open` with the first message, a failure's `Error` and `Closed`. Two wait
+/// Input is read as events are taken (see
+/// [`Connection::poll_event`](crate::Connection::poll_event)), so few ever
+/// wait: the first message of an input, the `Open` with the first message, a
+/// failure's `Error` and `Closed`. Two wait
 /// inline, in slots used in turn so that an event is never moved between
 /// them; the overflow queue is allocated only when more wait, and released
 /// once it drains.
@@ -25,10 +26,6 @@ pub(super) struct EventQueue {
     // INVARIANT: the order is slots[head], slots[head ^ 1], then `rest`; a
     // slot is empty only if every later place is.
     slots: [Option<Event>; SLOTS],
-    /// Which slots hold a message read ahead: only while nothing was queued
-    /// behind it (see [`push_back`](Self::push_back)), so they are behind
-    /// every other event.
-    ahead: [bool; SLOTS],
     // INVARIANT: head < SLOTS
     head: usize,
     rest: VecDeque<Event>,
@@ -37,12 +34,8 @@ pub(super) struct EventQueue {
 impl EventQueue {
     #[inline(always)]
     pub(super) fn push_back(&mut self, event: Event) {
-        // An event queued behind messages read ahead (an EOF or a timeout
-        // reported after them) makes them part of what the application is
-        // told: they are read, and no longer dropped with the input not read.
-        self.ahead = [false; SLOTS];
         match self.back_slot() {
-            Some((slot, _)) => *slot = Some(event),
+            Some(slot) => *slot = Some(event),
             None => self.push_rest(event),
         }
     }
@@ -52,12 +45,11 @@ impl EventQueue {
         self.rest.push_back(event);
     }
 
-    /// The empty slot at the back, if the next event would go in a slot,
-    /// with the flag that marks a message read ahead: the caller sets it when
-    /// it reads one into the slot. (The checks read tags alone: loading a
-    /// whole slot just after narrow stores to it would stall the CPU.)
+    /// The empty slot at the back, if the next event would go in a slot.
+    /// (The checks read tags alone: loading a whole slot just after narrow
+    /// stores to it would stall the CPU.)
     #[inline(always)]
-    pub(super) fn back_slot(&mut self) -> Option<(&mut Option<Event>, &mut bool)> {
+    pub(super) fn back_slot(&mut self) -> Option<&mut Option<Event>> {
         let at = if self.slots[self.head].is_none() {
             self.head
         } else if self.slots[self.head ^ 1].is_none() {
@@ -65,21 +57,7 @@ impl EventQueue {
         } else {
             return None;
         };
-        Some((&mut self.slots[at], &mut self.ahead[at]))
-    }
-
-    /// Drops the messages read ahead: the connection ended before the
-    /// application read them (they are at the back, behind every other event).
-    pub(super) fn drop_read_ahead(&mut self) {
-        for at in 0..SLOTS {
-            if self.ahead[at] {
-                self.slots[at] = None;
-                self.ahead[at] = false;
-            }
-        }
-        if self.slots[self.head].is_none() {
-            self.head ^= 1;
-        }
+        Some(&mut self.slots[at])
     }
 
     /// The oldest event.
@@ -88,7 +66,6 @@ impl EventQueue {
         let head = self.head;
         self.slots[head].as_ref()?;
         self.head = head ^ 1;
-        self.ahead[head] = false;
         if self.rest.capacity() > 0 {
             return self.pop_refilling(head);
         }
@@ -157,8 +134,8 @@ const STAGE: usize = 160;
 
 /// The room a small frame is stored in: a header of at most 6 bytes (a
 /// 7-bit length, a mask key), written as a word, then a payload block of
-/// [`Payload::INLINE`] bytes.
-const SMALL_FRAME: usize = 8 + Payload::INLINE;
+/// [`Payload::INLINE`](crate::Payload::INLINE) bytes and their length.
+const SMALL_FRAME: usize = 8 + BLOCK;
 
 /// Bytes for the transport, in order.
 ///
@@ -230,7 +207,7 @@ impl Outbox {
     /// `head`, then the first `len` bytes of `body`. Stored in whole words
     /// (the bytes past the frame are overwritten later or never shown).
     #[inline(always)]
-    pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u8; Payload::INLINE], len: usize) {
+    pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u8; BLOCK], len: usize) {
         let at = usize::from(self.stage_len);
         let (block, end) = if at + SMALL_FRAME <= STAGE && self.segment_len == 0 && self.buf.is_empty() {
             self.stage_len = (at + n + len) as u8;
@@ -246,7 +223,7 @@ impl Outbox {
             (&mut buf[start..], Some(start + n + len))
         };
         block[..8].copy_from_slice(&head.to_le_bytes());
-        block[n..n + Payload::INLINE].copy_from_slice(body);
+        block[n..n + BLOCK].copy_from_slice(body);
         if let Some(end) = end {
             self.buf.truncate(end);
         }

@@ -134,11 +134,11 @@ impl Receiver {
         }
     }
 
-    /// Reads the next message ahead into `slot` if it is a whole one that
-    /// [`whole_message`] takes, and says whether it did; nothing changes
-    /// otherwise.
+    /// Reads the next message into `slot` if the unread input starts with a
+    /// whole one that [`whole_message`] takes, and says whether it did;
+    /// nothing changes otherwise.
     #[inline(always)]
-    pub(super) fn read_ahead(&mut self, slot: &mut Option<Event>) -> bool {
+    pub(super) fn read_whole(&mut self, slot: &mut Option<Event>) -> bool {
         let Receiver { decoder, extensions, message, unread, unread_pos, .. } = self;
         let Some(data) = unread.get(*unread_pos..) else { return false };
         let Some(used) = whole_message(decoder, *extensions, message, data, slot) else { return false };
@@ -202,8 +202,7 @@ impl Receiver {
 /// the start of `data`, nothing in progress, breaking no rule. The same
 /// stages as ever build it (the decoder's shortcut, the extension stage, the
 /// assembler), straight into `slot`; but nothing changes unless it succeeds,
-/// so a violation is left to the general path, which alone reports it (and
-/// so a message can be read ahead of the application with no side effect).
+/// so a violation is left to the general path, which alone reports it.
 /// Returns the bytes it used.
 #[inline(always)]
 fn whole_message(
@@ -237,7 +236,7 @@ impl Connection {
             let whole = self
                 .events
                 .back_slot()
-                .and_then(|(slot, _)| whole_message(&rx.decoder, rx.extensions, &mut rx.message, data, slot));
+                .and_then(|slot| whole_message(&rx.decoder, rx.extensions, &mut rx.message, data, slot));
             used = match whole {
                 Some(used) => used,
                 None => {
@@ -278,24 +277,11 @@ impl Connection {
         self.transition(now, Input::Eof, Some(error));
     }
 
-    /// Reads unread input up to the next event and queues it (see
-    /// [`Connection::poll_event`]): a whole message straight into its slot,
-    /// anything else through the general path.
-    #[inline(always)]
-    pub(super) fn read_unread_queued(&mut self) {
-        if let Some((slot, _)) = self.events.back_slot()
-            && self.rx.read_ahead(slot)
-        {
-            return;
-        }
-        self.read_unread_slow();
-    }
-
     /// The general path: unread input through the whole pipeline up to the
     /// next event, which is queued (with any the reading brought, such as a
     /// failure's); then the end of input, if one waits behind it.
     #[inline(never)]
-    fn read_unread_slow(&mut self) {
+    pub(super) fn read_unread_slow(&mut self) {
         if !self.rx.unread.is_empty() {
             let mut event = None;
             let unread = core::mem::take(&mut self.rx.unread);

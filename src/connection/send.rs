@@ -157,9 +157,6 @@ impl Connection {
             self.out.clear();
             self.pong = None;
             self.pongs_queued = 0;
-            // Messages read ahead were not read yet, as far as the
-            // application can tell: like the rest of the input, dropped.
-            self.events.drop_read_ahead();
             self.transition(now, Input::Terminate, None);
         }
     }
