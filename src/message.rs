@@ -237,6 +237,16 @@ impl Assembler {
         self.added(start, start + n, end)
     }
 
+    /// Whether a message is being buffered (Messages mode).
+    pub(crate) fn buffers(&self) -> bool {
+        self.mode == ReceiveMode::Messages && self.kind.is_some()
+    }
+
+    /// Stops lending room: the next read goes elsewhere.
+    pub(crate) fn unlend(&mut self) {
+        self.lent = false;
+    }
+
     /// The first `n` bytes offered by [`read_room`](Self::read_room), if it
     /// offered that many.
     pub(crate) fn offered(&self, n: usize) -> Option<&[u8]> {

@@ -4,6 +4,7 @@ mod queue;
 mod recv;
 mod send;
 mod timers;
+mod unread;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -285,7 +286,8 @@ impl Connection {
     /// 4 KiB), so memory follows the bytes received. Bytes not committed are
     /// not part of the message.
     pub fn read_buf(&mut self) -> Option<&mut [u8]> {
-        if self.phase.allows().reads != Reads::Frames || !self.events.is_empty() || self.rx.has_unread() {
+        if self.phase.allows().reads != Reads::Frames || !self.events.is_empty() || self.rx.input_ended() {
+            self.rx.unlend();
             return None;
         }
         self.rx.read_room()
@@ -299,7 +301,11 @@ impl Connection {
     /// connection no longer reads frames (closed meanwhile), the bytes are
     /// ignored.
     pub fn commit(&mut self, now: Duration, n: usize) -> Result<(), LocalError> {
-        if n == 0 || self.phase.allows().reads != Reads::Frames {
+        if n == 0 {
+            self.rx.nothing_read();
+            return Ok(());
+        }
+        if self.phase.allows().reads != Reads::Frames {
             return Ok(());
         }
         if !self.rx.offered(n) {

@@ -10,13 +10,11 @@
 //!
 //! Each stage owns its rules and its error type; this module only moves
 //! pieces between them and turns a stage's error into the failure of the
-//! connection. Input is read up to the next event (and, for whole messages
-//! that change nothing, up to two ahead of it): the rest waits, unread and
-//! bounded by [`Config::max_unread_input`], until the application takes that
-//! event.
+//! connection. Input is read up to the next event: the rest waits, unread
+//! and bounded by [`Config::max_unread_input`], until the application takes
+//! that event.
 
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::Connection;
@@ -32,9 +30,12 @@ use crate::payload::Payload;
 use crate::role::Role;
 use crate::state::{Input, Reads};
 
-/// The most [`Connection::read_buf`] offers at a time: reads of this size
-/// stay in the CPU's cache while they are unmasked.
-const READ_ROOM: usize = 64 << 10;
+use super::unread::{READ_ROOM, Unread};
+
+/// The least payload still to come for which [`Connection::read_buf`] lends
+/// room in the message itself; for less, the room is in the unread input,
+/// where a read can bring the frames behind it too.
+const PAYLOAD_ROOM: u64 = 4096;
 
 /// How the input ended, once the bytes before it are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,10 +57,8 @@ pub(super) struct Receiver {
     control: [u8; MAX_CONTROL_PAYLOAD],
     control_len: u8,
     /// Input taken but not read yet: what follows an event the application
-    /// has not taken. Read up to `unread_pos`; released once read.
-    // INVARIANT: unread_pos < unread.len(), or both are 0.
-    unread: Vec<u8>,
-    unread_pos: usize,
+    /// has not taken.
+    unread: Unread,
     /// EOF or a transport error reported behind unread input.
     end: Option<(Duration, End)>,
     max_unread: usize,
@@ -73,8 +72,7 @@ impl Receiver {
             message: Assembler::new(config.receive, config.max_message_size),
             control: [0; MAX_CONTROL_PAYLOAD],
             control_len: 0,
-            unread: Vec::new(),
-            unread_pos: 0,
+            unread: Unread::default(),
             end: None,
             max_unread: config.max_unread_input,
         }
@@ -92,7 +90,7 @@ impl Receiver {
     }
 
     fn unread_len(&self) -> usize {
-        self.unread.len() - self.unread_pos
+        self.unread.len()
     }
 
     /// Whether input waits to be read, or an end of input behind it.
@@ -103,16 +101,8 @@ impl Receiver {
 
     /// Keeps `data` to read later, however long (the caller bounds it).
     pub(super) fn push_unread(&mut self, data: &[u8]) {
-        if data.is_empty() {
-            return;
-        }
-        // Input only arrives behind unread input when the caller reads again
-        // before taking the events: rare, so compacting here is cheap.
-        self.unread.drain(..self.unread_pos);
-        self.unread_pos = 0;
-        // Exactly what is kept: doubling would hold up to twice the limit.
-        self.unread.reserve_exact(data.len());
-        self.unread.extend_from_slice(data);
+        self.message.unlend();
+        self.unread.push(data);
     }
 
     /// Keeps as much of `data` as [`Config::max_unread_input`] allows (at
@@ -124,51 +114,51 @@ impl Receiver {
         n
     }
 
-    /// Puts the unread input back, read up to `pos`, or releases it once all read.
-    fn restore_unread(&mut self, unread: Vec<u8>, pos: usize) {
-        if pos < unread.len() {
-            self.unread = unread;
-            self.unread_pos = pos;
-        } else {
-            self.unread_pos = 0;
-        }
-    }
-
     /// Reads the next message into `slot` if the unread input starts with a
     /// whole one that [`whole_message`] takes, and says whether it did;
     /// nothing changes otherwise.
     #[inline(always)]
     pub(super) fn read_whole(&mut self, slot: &mut Option<Event>) -> bool {
-        let Receiver { decoder, extensions, message, unread, unread_pos, .. } = self;
-        let Some(data) = unread.get(*unread_pos..) else { return false };
-        let Some(used) = whole_message(decoder, *extensions, message, data, slot) else { return false };
-        *unread_pos += used;
-        if *unread_pos == unread.len() {
-            *unread = Vec::new();
-            *unread_pos = 0;
-        }
+        let Receiver { decoder, extensions, message, unread, .. } = self;
+        let Some(used) = whole_message(decoder, *extensions, message, unread.bytes(), slot) else { return false };
+        unread.consume(used);
         true
     }
 
-    /// Room to read the current data frame's next bytes into, straight into
-    /// the message being assembled (see [`Connection::read_buf`]).
+    /// Room to read the next bytes into (see [`Connection::read_buf`]):
+    /// straight into the message being assembled while a data frame brings
+    /// at least [`PAYLOAD_ROOM`] more (nothing unread), otherwise behind the
+    /// unread input while the input streams.
     pub(super) fn read_room(&mut self) -> Option<&mut [u8]> {
-        let (opcode, more) = self.decoder.in_payload()?;
-        if opcode.is_control() {
-            return None;
+        if self.unread.is_empty()
+            && let Some((opcode, more)) = self.decoder.in_payload()
+            && !opcode.is_control()
+            && more >= PAYLOAD_ROOM
+            && self.message.buffers()
+        {
+            self.unread.unlend();
+            let n = usize::try_from(more).map_or(READ_ROOM, |more| more.min(READ_ROOM));
+            return self.message.read_room(n, more);
         }
-        let n = usize::try_from(more).map_or(READ_ROOM, |more| more.min(READ_ROOM));
-        self.message.read_room(n, more)
+        self.message.unlend();
+        self.unread.room(self.max_unread)
     }
 
-    /// Whether the last [`read_room`](Self::read_room) offered at least `n` bytes.
+    /// Whether the last [`read_room`](Self::read_room) offered at least `n`
+    /// bytes (none: only `n == 0`).
     pub(super) fn offered(&self, n: usize) -> bool {
-        self.message.offered(n).is_some()
+        self.message.offered(n).is_some() || self.unread.offered(n)
     }
 
-    /// `n` bytes were read into the room offered: the decoder takes them as
-    /// the frame's next piece, and the assembler unmasks them in place.
+    /// `n` bytes were read into the room offered: in the message, the decoder
+    /// takes them as the frame's next piece and the assembler unmasks them
+    /// in place; behind the unread input, they wait there to be read.
     pub(super) fn commit(&mut self, n: usize) -> Result<Option<Event>, ProtocolError> {
+        if self.unread.offered(n) {
+            self.unread.commit(n);
+            return Ok(None);
+        }
+        self.unread.read_elsewhere(n);
         let offered = self.message.offered(n).expect("the caller checked the room");
         let piece = self.decoder.decode(offered)?.expect("a frame's payload is in progress");
         let key = piece.data.key_bytes();
@@ -181,10 +171,29 @@ impl Receiver {
         Ok(self.message.commit(n, unmask, end)?)
     }
 
+    /// Whether an EOF or a transport error was reported: no input follows.
+    pub(super) fn input_ended(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// Stops lending room: no `commit` until the next `read_room`.
+    pub(super) fn unlend(&mut self) {
+        self.message.unlend();
+        self.unread.unlend();
+    }
+
+    /// A read into the room lent brought nothing: the room goes (with the
+    /// unread buffer, if nothing waits in it).
+    pub(super) fn nothing_read(&mut self) {
+        if self.unread.offered(0) {
+            self.unread.commit(0);
+        }
+        self.unlend();
+    }
+
     /// Drops input taken but not read: the transport failed.
     pub(super) fn drop_unread(&mut self) {
-        self.unread = Vec::new();
-        self.unread_pos = 0;
+        self.unread.clear();
     }
 
     /// Forgets everything: the connection closed.
@@ -193,8 +202,7 @@ impl Receiver {
         self.decoder.reset();
         self.message.reset();
         self.control_len = 0;
-        self.unread = Vec::new();
-        self.unread_pos = 0;
+        self.unread.clear();
     }
 }
 
@@ -284,11 +292,14 @@ impl Connection {
     pub(super) fn read_unread_slow(&mut self) {
         if !self.rx.unread.is_empty() {
             let mut event = None;
-            let unread = core::mem::take(&mut self.rx.unread);
-            let pos = self.rx.unread_pos;
+            let mut unread = core::mem::take(&mut self.rx.unread);
             // Read now: timers it arms start from the latest time given.
-            let used = self.receive(self.latest, &unread[pos..], &mut event);
-            self.rx.restore_unread(unread, pos + used);
+            let used = self.receive(self.latest, unread.bytes(), &mut event);
+            unread.consume(used);
+            // Put back, unless the reading ended the connection.
+            if self.phase.allows().reads == Reads::Frames {
+                self.rx.unread = unread;
+            }
             if let Some(event) = event {
                 self.events.push_back(event);
                 return;
