@@ -32,9 +32,10 @@ use crate::state::{Input, Reads};
 
 use super::unread::{READ_ROOM, Unread};
 
-/// The least payload still to come for which [`Connection::read_buf`] lends
-/// room in the message itself; for less, the room is in the unread input,
-/// where a read can bring the frames behind it too.
+/// The least payload still to come (or held already) for which
+/// [`Connection::read_buf`] lends room in the message itself; for less, the
+/// room is in the unread input, where a read can bring the frames behind it
+/// too.
 const PAYLOAD_ROOM: u64 = 4096;
 
 /// How the input ended, once the bytes before it are read.
@@ -127,16 +128,19 @@ impl Receiver {
 
     /// Room to read the next bytes into (see [`Connection::read_buf`]):
     /// straight into the message being assembled while a data frame brings
-    /// at least [`PAYLOAD_ROOM`] more (nothing unread), otherwise behind the
-    /// unread input while the input streams.
+    /// at least [`PAYLOAD_ROOM`] more or the message holds that much already
+    /// (nothing unread), otherwise behind the unread input while the input
+    /// streams.
     pub(super) fn read_room(&mut self) -> Option<&mut [u8]> {
         if self.unread.is_empty()
             && let Some((opcode, more)) = self.decoder.in_payload()
             && !opcode.is_control()
-            && more >= PAYLOAD_ROOM
+            && (more >= PAYLOAD_ROOM || self.message.held() >= PAYLOAD_ROOM as usize)
             && self.message.buffers()
         {
-            self.unread.unlend();
+            // A large message is read into itself: the unread buffer is not
+            // needed until it ends.
+            self.unread.clear();
             let n = usize::try_from(more).map_or(READ_ROOM, |more| more.min(READ_ROOM));
             return self.message.read_room(n, more);
         }
