@@ -46,8 +46,9 @@ pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u
 }
 
 /// XORs a small payload's fixed-size block with `key` (as the word XORed
-/// with each 4 bytes), in vector registers: the block is then stored in the
-/// halves later copies read (reading back narrower stores stalls the CPU).
+/// with each 4 bytes), in lanes the compiler turns into vector XORs (x86_64
+/// has its own, `simd::block_unmasked`).
+#[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 pub(crate) fn mask_block(block: &mut [u8; 32], key: u32) {
     // Lanes of the key's width, which the compiler turns into vector XORs.

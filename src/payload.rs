@@ -107,37 +107,41 @@ fn block_unmasked(src: &[u8; BLOCK], key: u32, len: u8) -> [u8; BLOCK] {
 
 impl Payload {
     /// `bytes` (at most `INLINE`) at the start of a zeroed array, for the end
-    /// of the input, where a fixed-size read would run past it. The bytes are
-    /// gathered in registers with two fixed-size loads that may overlap, so
-    /// the array is written once, in the same 16-byte halves later copies
-    /// read (reading back a mix of narrower stores stalls the CPU).
+    /// of the input, where a fixed-size read would run past it.
     #[inline(always)]
     pub(crate) fn short_copy(bytes: &[u8]) -> [u8; BLOCK] {
+        let mut data = [0; BLOCK];
+        for (lane, word) in data.as_chunks_mut::<8>().0.iter_mut().zip(Self::short_words(bytes)) {
+            *lane = word.to_le_bytes();
+        }
+        data
+    }
+
+    /// `bytes` (at most `INLINE`) as the little-endian words of a zeroed
+    /// block, gathered in registers with fixed-size loads that may overlap:
+    /// a small frame is then stored word by word where it goes, with no
+    /// copy of a variable length and nothing read back.
+    #[inline(always)]
+    pub(crate) fn short_words(bytes: &[u8]) -> [u64; BLOCK / 8] {
         let n = bytes.len().min(Self::INLINE);
-        let (lo, hi) = match n {
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        match n {
             16.. => {
-                let head = u128::from_le_bytes(bytes[..16].try_into().expect("16 bytes"));
-                let tail = u128::from_le_bytes(bytes[n - 16..n].try_into().expect("16 bytes"));
-                (head, tail.checked_shr(8 * (32 - n) as u32).unwrap_or(0))
+                let tail = u128::from(word(n - 16)) | (u128::from(word(n - 8)) << 64);
+                let tail = tail.checked_shr(8 * (32 - n) as u32).unwrap_or(0);
+                [word(0), word(8), tail as u64, (tail >> 64) as u64]
             }
             8.. => {
-                let head = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-                let tail = u64::from_le_bytes(bytes[n - 8..n].try_into().expect("8 bytes"));
-                let tail = tail.checked_shr(8 * (16 - n) as u32).unwrap_or(0);
-                (u128::from(head) | (u128::from(tail) << 64), 0)
+                let tail = word(n - 8).checked_shr(8 * (16 - n) as u32).unwrap_or(0);
+                [word(0), tail, 0, 0]
             }
             4.. => {
-                let head = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
-                let tail = u32::from_le_bytes(bytes[n - 4..n].try_into().expect("4 bytes"));
-                let tail = tail.checked_shr(8 * (8 - n) as u32).unwrap_or(0);
-                (u128::from(head) | (u128::from(tail) << 32), 0)
+                let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+                let tail = half(n - 4).checked_shr(8 * (8 - n) as u32).unwrap_or(0);
+                [u64::from(half(0)) | (u64::from(tail) << 32), 0, 0, 0]
             }
-            _ => (bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u128::from(b)), 0),
-        };
-        let mut data = [0; BLOCK];
-        data[..16].copy_from_slice(&lo.to_le_bytes());
-        data[16..].copy_from_slice(&hi.to_le_bytes());
-        data
+            _ => [bytes[..n].iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b)), 0, 0, 0],
+        }
     }
 
     /// `src` unmasked into a new vector of exactly its length.

@@ -207,7 +207,7 @@ impl Outbox {
     /// `head`, then the first `len` bytes of `body`. Stored in whole words
     /// (the bytes past the frame are overwritten later or never shown).
     #[inline(always)]
-    pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u8; BLOCK], len: usize) {
+    pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u64; BLOCK / 8], len: usize) {
         let at = usize::from(self.stage_len);
         let (block, end) = if at + SMALL_FRAME <= STAGE && self.segment_len == 0 && self.buf.is_empty() {
             self.stage_len = (at + n + len) as u8;
@@ -215,7 +215,11 @@ impl Outbox {
         } else if self.stage_len != 0 || self.buf.capacity() - self.buf.len() < SMALL_FRAME {
             // Near the end of the buffer (sized from the last transmit, which
             // it should fit exactly), or past the stage: as any frame.
-            return self.write(&head.to_le_bytes()[..n], &body[..len], None);
+            let mut bytes = [0; BLOCK];
+            for (lane, word) in bytes.as_chunks_mut::<8>().0.iter_mut().zip(body) {
+                *lane = word.to_le_bytes();
+            }
+            return self.write(&head.to_le_bytes()[..n], &bytes[..len], None);
         } else {
             let buf = &mut self.buf;
             let start = buf.len();
@@ -223,7 +227,9 @@ impl Outbox {
             (&mut buf[start..], Some(start + n + len))
         };
         block[..8].copy_from_slice(&head.to_le_bytes());
-        block[n..n + BLOCK].copy_from_slice(body);
+        for (i, word) in body.iter().enumerate() {
+            block[n + 8 * i..n + 8 * i + 8].copy_from_slice(&word.to_le_bytes());
+        }
         if let Some(end) = end {
             self.buf.truncate(end);
         }
@@ -314,11 +320,15 @@ impl Outbox {
     pub(super) fn copy_into(&mut self, out: &mut [u8]) -> usize {
         if self.stage_len > 0 {
             let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
-            if start == 0
-                && let Some(whole) = out.first_chunk_mut::<STAGE>()
-            {
-                // The whole stage in fixed-size moves; only `end` bytes count.
-                *whole = self.stage;
+            if start == 0 && out.len() >= STAGE {
+                // Fixed-size moves of the stage's first 64 bytes or all of
+                // it (bytes past `end` mean nothing): no copy of a variable
+                // length.
+                if end <= 64 {
+                    out[..64].copy_from_slice(&self.stage[..64]);
+                } else {
+                    out[..STAGE].copy_from_slice(&self.stage);
+                }
                 self.stage_len = 0;
                 return end;
             }

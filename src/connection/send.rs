@@ -11,7 +11,6 @@ use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::local_error::LocalError;
-use crate::mask;
 use crate::payload::Payload;
 use crate::role::Role;
 use crate::state::{Input, Phase};
@@ -192,9 +191,10 @@ impl Connection {
         {
             // A small frame is built in registers and stored in whole words:
             // no copy of a variable length, nothing read back.
-            let mut body = Payload::short_copy(payload);
-            if let Some(key) = mask {
-                mask::mask_block(&mut body, u32::from_ne_bytes(key));
+            let mut body = Payload::short_words(payload);
+            if let Some([k0, k1, k2, k3]) = mask {
+                let key = u64::from_le_bytes([k0, k1, k2, k3, k0, k1, k2, k3]);
+                body.iter_mut().for_each(|word| *word ^= key);
             }
             self.out.write_small(head, n, &body, payload.len());
             return;
@@ -220,7 +220,16 @@ impl Connection {
     }
 
     /// Queues the pong owed to the latest ping, if any.
+    #[inline(always)]
     pub(super) fn flush_pong(&mut self) {
+        // The tag alone is read on the way to every transmit.
+        if self.pong.is_some() {
+            self.write_pong();
+        }
+    }
+
+    #[inline(never)]
+    fn write_pong(&mut self) {
         if let Some(payload) = self.pong.take() {
             self.write_frame(OpCode::Pong, true, &payload);
             self.pongs_queued = self.pongs_queued.saturating_add(1);
