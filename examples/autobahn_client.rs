@@ -91,7 +91,7 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
         }
         let wait = conn.poll_timeout().map(|t| t.saturating_sub(start.elapsed()).max(Duration::from_millis(1)));
         sock.set_read_timeout(wait)?;
-        // A large message's payload is read straight into the engine's buffer.
+        // Large messages and streaming reads go straight into the engine's buffer.
         let read = match conn.read_buf() {
             Some(room) => sock.read(room).map(|n| (n, true)),
             None => sock.read(&mut buf).map(|n| (n, false)),
@@ -101,6 +101,7 @@ fn session(url: &str, echo: bool) -> Result<Option<String>, Box<dyn Error>> {
             Ok((n, true)) => conn.commit(start.elapsed(), n)?,
             Ok((n, false)) => pending = conn.handle_bytes(start.elapsed(), &buf[..n])..n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                conn.commit(start.elapsed(), 0)?;
                 conn.handle_timeout(start.elapsed())
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}

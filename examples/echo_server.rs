@@ -132,7 +132,7 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             continue;
         }
         s.stream.set_read_timeout(wait)?;
-        // A large message's payload is read straight into the engine's buffer.
+        // Large messages and streaming reads go straight into the engine's buffer.
         let read = match s.conn.read_buf() {
             Some(room) => s.stream.read(room).map(|n| (n, true)),
             None => s.stream.read(&mut buf).map(|n| (n, false)),
@@ -142,7 +142,11 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             Ok((0, _)) => s.conn.handle_eof(now),
             Ok((n, true)) => s.conn.commit(now, n).map_err(io::Error::other)?,
             Ok((n, false)) => pending = s.conn.handle_bytes(now, &buf[..n])..n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => s.conn.handle_timeout(now),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                // Nothing read: the room goes (an idle connection holds no heap).
+                s.conn.commit(now, 0).map_err(io::Error::other)?;
+                s.conn.handle_timeout(now);
+            }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => s.conn.handle_transport_error(now),
         }

@@ -271,20 +271,29 @@ impl Connection {
         }
     }
 
-    /// Room to read the transport's next bytes into, when they can land
-    /// straight in the message being assembled: inside a data frame's
-    /// payload (its header and first bytes came through
-    /// [`handle_bytes`](Self::handle_bytes)), the rest of a large message is
-    /// then copied once, by the read itself, and unmasked in place. Read into
-    /// it, then call [`commit`](Self::commit) with the count read. `None`
-    /// otherwise (between frames, control frames, streaming, events or input
-    /// waiting): read into your own buffer and call `handle_bytes`.
+    /// Room to read the transport's next bytes into, in the engine's own
+    /// buffer, so that they are copied once, by the read itself. Read into
+    /// it, then call [`commit`](Self::commit) with the count read (0 if the
+    /// read brought nothing). `None` while events wait, before the handshake
+    /// is done, after the input ended, and when no room is worth lending:
+    /// read into your own buffer and call [`handle_bytes`](Self::handle_bytes).
     ///
-    /// The room is the end of the message buffer, lent until the next call:
-    /// at most 64 KiB, never past the current frame or the size limit, and
-    /// the buffer grows for it by at most what it holds already (at least
-    /// 4 KiB), so memory follows the bytes received. Bytes not committed are
-    /// not part of the message.
+    /// - **Inside a large message** (Messages mode; a data frame's payload
+    ///   with 4 KiB or more to come or held, nothing unread): the room is the
+    ///   end of the message buffer, where the bytes are unmasked in place. At
+    ///   most 64 KiB, never past the current frame or the size limit; the
+    ///   buffer grows for it by at most what it holds already (at least
+    ///   4 KiB), so memory follows the bytes received.
+    /// - **Behind the unread input, while reads stream** (the last read
+    ///   brought 16 KiB or more, or filled its room): at most 64 KiB and
+    ///   [`Config::max_unread_input`](crate::Config::max_unread_input) with
+    ///   what waits. The buffer is kept between such reads, and goes once its
+    ///   input is read after a shorter read, or at `commit(now, 0)`: call that
+    ///   when a read brings nothing (`WouldBlock`), and an idle connection
+    ///   holds no heap.
+    ///
+    /// The room is lent until the next call. Bytes not committed are not
+    /// input.
     pub fn read_buf(&mut self) -> Option<&mut [u8]> {
         if self.phase.allows().reads != Reads::Frames || !self.events.is_empty() || self.rx.input_ended() {
             self.rx.unlend();
@@ -297,9 +306,10 @@ impl Connection {
     /// were read into: the same as [`handle_bytes`](Self::handle_bytes) with
     /// them, all taken. Fails with [`LocalError::NotOffered`], changing
     /// nothing, unless the last call was a `read_buf` that offered at least
-    /// `n` bytes (one commit per `read_buf`); once the
-    /// connection no longer reads frames (closed meanwhile), the bytes are
-    /// ignored.
+    /// `n` bytes (one commit per `read_buf`); once the connection no longer
+    /// reads frames (closed meanwhile), the bytes are ignored. `n == 0` (the
+    /// read brought nothing) is always accepted: the room is taken back, and
+    /// the unread buffer goes if nothing waits in it.
     pub fn commit(&mut self, now: Duration, n: usize) -> Result<(), LocalError> {
         if n == 0 {
             self.rx.nothing_read();
