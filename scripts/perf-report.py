@@ -92,15 +92,15 @@ DRIVER_ROWS = [
 
 # Why a row misses its goal, printed under the table for the rows that do.
 INLINED_SMALL = (
-    "Slower than dafaa61 in this shape (see the comparison). Inlined into the bench's driver, the old engine "
-    "built each small message in registers and the driver consumed it there. Now every message is read "
-    "ahead into one of two event slots and copied out a call later, which is what makes a driver that "
-    "calls the engine out of line faster than before (the first table): built and returned at once, the "
-    "event is copied right after narrow stores wrote it, and the CPU stalls. Two experiments bound the "
-    "cost: the decoder's shortcut with every rule check removed still took about 1.5 times dafaa61's "
-    "time (so the slots and the unread-input bookkeeping cost more than the checks), and returning each "
-    "message built on the spot instead of read ahead took 1.9 times (the event is built through a "
-    "pointer and copied). Not yet found: a shape that keeps both.")
+    "Slower than dafaa61 in this shape (see the comparison). dafaa61's `small_event` repeated the frame, "
+    "fragmentation and size rules in a second delivery path and built each message in registers, where "
+    "the driver it was inlined into consumed it. Now every message goes through the one pipeline (decoder "
+    "shortcut, extension stage, assembler) and is written into the returned `Option<Event>` in memory; "
+    "the decoder's and assembler's state lives in the connection between calls, so the compiler cannot "
+    "keep it in registers across messages as it could with dafaa61's loop. The layout of `Event` and "
+    "`Payload` is now such that a caller's copy of the returned event never waits on narrower stores "
+    "(each 16-byte half is written whole), which is what makes the out-of-line driver's rows faster "
+    "than before.")
 INLINED_LARGE = (
     "Slower than dafaa61 by more than 5 % on binary: the message buffer no longer trusts the header. It "
     "grows as bytes arrive, at most doubling, so a 1 MiB message is reallocated four times and about its "
@@ -116,23 +116,21 @@ LIMITS = {
     "decode_binary_1MiB": INLINED_LARGE,
     "decode_text_1MiB_mixed": INLINED_LARGE,
     "encode_binary_16B": (
-        "A small frame is built in registers (the header as one word, the payload as a 32-byte block "
-        "gathered with fixed-size loads and masked with vector XORs) and stored whole into the inline "
-        "stage or the transmit buffer. Before, it was assembled in a stack array with byte stores and "
-        "copied out with wide loads (a store-forwarding stall) and variable-length `memcpy` calls."),
+        "A small frame is gathered in registers (the header as one word, the payload as four words read "
+        "with fixed-size loads and masked with a word XOR) and stored word by word into the inline stage, "
+        "which `poll_transmit_into` copies out in fixed 64-byte moves: no copy of a variable length."),
     "unmask_1MiB": (
         "The masking code did not change. Runs on this machine differ by up to a tenth."),
     "decode_binary_16B_one_per_read": (
-        "With one frame per read, each `handle_bytes` builds its message's event into an event slot and the "
-        "next `poll_event` copies it out a few dozen cycles later, before the stores that built it have "
-        "landed: a store-forwarding stall on every message. With many frames per read the engine reads "
-        "whole messages ahead into free slots, so that each event is copied out long after it was built; "
-        "with one frame per read there is nothing to read ahead."),
+        "With one frame per read, every frame is a `handle_bytes` (nothing streams, so `read_buf` lends no "
+        "room and the driver reads into its own buffer): the message is built into an event slot, then "
+        "copied out by `poll_event`, and the driver makes four more calls per frame (`read_buf`, a second "
+        "`poll_event`, `poll_transmit_into`, the read), each with its own checks of the connection's state."),
     "size_of": (
         "The state is about 980 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but "
         "those two hold 8 KiB and 128 KiB of heap per idle connection, and ours none: what the peers keep on "
         "the heap is inline here, and small. The largest parts: two event slots (128 B, so that messages "
-        "are delivered and read ahead with no allocation), a 160-byte transmit stage (small frames are "
+        "are delivered with no allocation), a 160-byte transmit stage (small frames are "
         "encoded and handed over with no heap), a control frame's payload (125 B), the `Config` (about "
         "120 B, inline because an `Arc` would be a heap allocation per connection), the timer table "
         "(64 B). 128 B would need most of it behind one pointer, that is a heap allocation per connection, "
@@ -446,19 +444,20 @@ def markdown(rows, heap, load, m, now):
         "- **One receive path.** Every message goes through the same stages: the frame decoder (with a "
         "shortcut for a whole text or binary frame with a 7-bit length), the extension stage (RSV bits), the "
         "message assembler. A whole small message is unmasked straight into its event's inline payload (up to "
-        "32 bytes, no heap), built in place in one of two event slots.",
-        "- **Reading ahead.** A read that brings many messages is decoded as events are taken. Up to two "
-        "messages with no side effect (whole text or binary frames that break no rule) behind the one being "
-        "returned are read ahead into the free slots, so that each event is copied out to the caller long "
-        "after it was built: an event copied right after it was built reads back the narrower stores that "
-        "wrote it, and stalls. Anything else (control frames, fragments, violations) waits for its turn, so "
-        "replies still go out before what later bytes bring.",
-        "- **Large messages** are read straight into the message buffer: while a large data frame's payload "
-        "arrives, `read_buf` lends the buffer's next (zeroed) 64 KiB, the read lands there, and `commit` "
-        "unmasks it in place (one AVX2 pass) and checks UTF-8; the buffer becomes the delivered payload "
-        "without another copy. The buffer grows as bytes arrive, at most doubling and never past what the "
-        "frame announced or the size limit, so a header alone reserves nothing; the doublings cost copies a "
-        "buffer sized from the header would not.",
+        "31 bytes, no heap) and built straight into the value `poll_event` returns.",
+        "- **A layout copies never stall on.** An inline payload is a 32-byte block with its length in the "
+        "last byte, built in two 16-byte vector registers (SSE2 on x86-64) and stored as them, and the tags "
+        "in front of it are constant words written as one 16-byte store: a caller that copies the returned "
+        "event in 16-byte moves (what the compiler emits for `while let Some(event) = conn.poll_event()`) "
+        "reads each half from one store. Built field by field, each copy waited for narrower stores to "
+        "land, a store-forwarding stall per message.",
+        "- **Reads land in the engine's buffer.** `read_buf` lends room for the next read: inside a large "
+        "data frame's payload, the end of the message buffer (zeroed once, then unmasked in place by "
+        "`commit`, one AVX2 pass, and handed over as the delivered payload without another copy); between "
+        "frames while reads stream (the last one brought 16 KiB or more), the end of the unread-input "
+        "buffer, kept between such reads. The message buffer grows as bytes arrive, at most doubling and "
+        "never past what the frame announced or the size limit, so a header alone reserves nothing; the "
+        "doublings cost copies a buffer sized from the header would not.",
         "- **Text** is `Text`, bytes validated while they arrive (simdutf8, failing fast; a small inline "
         "payload is checked for ASCII with a few word operations first); nothing re-validates them on "
         "delivery. `Text::as_str` re-checks with simdutf8 when called, because the crate has no `unsafe` "
