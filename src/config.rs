@@ -81,7 +81,9 @@ pub struct Config {
     /// has read it. While nothing waits unread, it takes at least one byte.
     /// (Right after a server's `accept`, the early data behind the request,
     /// up to [`max_handshake_bytes`](Self::max_handshake_bytes), may exceed
-    /// it once.) Default 64 KiB.
+    /// it once.) It also bounds the room
+    /// [`read_buf`](crate::Connection::read_buf) lends behind the unread
+    /// input, and so the buffer kept between streaming reads. Default 64 KiB.
     pub max_unread_input: usize,
     /// Where client mask keys and the handshake nonce come from. Default the OS.
     pub random: Random,

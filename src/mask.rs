@@ -48,7 +48,7 @@ pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u
 /// XORs a small payload's fixed-size block with `key` (as the word XORed
 /// with each 4 bytes), in lanes the compiler turns into vector XORs (x86_64
 /// has its own, `simd::block_unmasked`).
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 pub(crate) fn mask_block(block: &mut [u8; 32], key: u32) {
     // Lanes of the key's width, which the compiler turns into vector XORs.

@@ -78,10 +78,11 @@ impl Payload {
     }
 
     /// The first `len` bytes of `src` (`len <= INLINE`), unmasked with `key`,
-    /// inline. Fixed-size copies and XORs when `src` has `INLINE` bytes to
-    /// read: the bytes past `len` are never shown.
+    /// inline. Fixed-size copies and XORs when `src` has a block's 32 bytes
+    /// to read: the bytes past `len` are never shown.
     #[inline(always)]
     pub(crate) fn inline_unmasked(src: &[u8], len: usize, key: Option<u32>) -> Self {
+        debug_assert!(len <= Self::INLINE, "{len} bytes inline");
         let data = match src.first_chunk::<BLOCK>() {
             Some(ahead) => *ahead,
             None => Self::short_copy(&src[..len]),
@@ -92,11 +93,11 @@ impl Payload {
 
 /// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the
 /// last byte, in vector registers on x86_64 (see `simd::block_unmasked`).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 use crate::simd::block_unmasked;
 
 /// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the last byte.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn block_unmasked(src: &[u8; BLOCK], key: u32, len: u8) -> [u8; BLOCK] {
     let mut block = *src;

@@ -1,5 +1,6 @@
 //! The one module with `unsafe`: masking with AVX2, chosen at run time, in
-//! place or while appending to a vector.
+//! place or while appending to a vector; and a small payload's inline block
+//! built in SSE2 registers.
 //!
 //! Every other module forbids `unsafe`. The scalar path in `mask.rs` is the
 //! reference and the fallback; tests compare the two on every length and
@@ -130,7 +131,7 @@ unsafe fn xor_128(from: *const u8, to: *mut u8, wide: __m256i) {
 /// two 16-byte registers and stored as them, so that later copies of the
 /// block, which read the same halves, never wait on narrower stores (the
 /// compiler's own code for this splits them depending on its context).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 pub(crate) fn block_unmasked(src: &[u8; 32], key: u32, len: u8) -> [u8; 32] {
     use core::arch::x86_64::{
@@ -140,8 +141,8 @@ pub(crate) fn block_unmasked(src: &[u8; 32], key: u32, len: u8) -> [u8; 32] {
     let (lo_src, hi_src) = src.split_at(16);
     let mut out = [0u8; 32];
     let (lo_dst, hi_dst) = out.split_at_mut(16);
-    // SAFETY: SSE2, the only feature these intrinsics need, is part of
-    // every x86_64 CPU. Each half of `src` is 16 readable bytes and each
+    // SAFETY: SSE2, the only feature these intrinsics need, is enabled for
+    // this build (the function exists only then). Each half of `src` is 16 readable bytes and each
     // half of `out` 16 writable ones, and unaligned loads and stores have no
     // alignment requirement.
     unsafe {

@@ -314,3 +314,89 @@ fn short_reads_reuse_the_room_without_zeroing_it_again() {
     let (events, _) = feed(&mut conn, &rest, 1448);
     assert_eq!(events, [binary(&pattern(200_000))]);
 }
+
+/// `n` small binary frames to a server; message `i` is `i` as 4 LE bytes.
+fn small_frames(range: std::ops::Range<u32>) -> Vec<u8> {
+    range.flat_map(|i| frame_to(Role::Server, true, BINARY, &i.to_le_bytes())).collect()
+}
+
+#[test]
+fn room_lent_behind_the_unread_input_is_refused_after_other_input() {
+    // 20 KiB of small frames through the driver's own buffer: the input
+    // streams, so the next read_buf lends room behind the unread input.
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    assert_eq!(drain(&mut conn).0.len(), 2000);
+    assert_eq!(conn.heap_held(), 0, "the driver's buffer streamed, not ours: none is kept");
+    assert!(conn.read_buf().is_some());
+    // The driver reads into its own buffer after all: the room is gone.
+    give(&mut conn, T, &frame_to(Role::Server, true, BINARY, b"new"));
+    assert_eq!(drain(&mut conn).0, [binary(b"new")]);
+    refused(&mut conn, LocalError::NotOffered(10), |c| c.commit(T, 10));
+}
+
+#[test]
+fn room_lent_behind_input_read_since_is_refused() {
+    // Room lent while input waits; `poll_event` reads all of it, so the room
+    // is no longer behind anything: a commit into it is refused (it would
+    // land on bytes already read).
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    assert_eq!(conn.poll_event(), Some(binary(&0u32.to_le_bytes())));
+    let new = frame_to(Role::Server, true, BINARY, b"new");
+    conn.read_buf().expect("room behind the unread input")[..new.len()].copy_from_slice(&new);
+    assert_eq!(drain(&mut conn).0.len(), 1999);
+    refused(&mut conn, LocalError::NotOffered(new.len()), |c| c.commit(T, new.len()));
+    give(&mut conn, T, &frame_to(Role::Server, true, BINARY, b"next"));
+    assert_eq!(drain(&mut conn).0, [binary(b"next")]);
+}
+
+#[test]
+fn room_lent_before_an_eof_is_refused() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    assert!(conn.poll_event().is_some());
+    let late = frame_to(Role::Server, true, BINARY, b"late");
+    conn.read_buf().expect("room behind the unread input")[..late.len()].copy_from_slice(&late);
+    conn.handle_eof(T);
+    refused(&mut conn, LocalError::NotOffered(late.len()), |c| c.commit(T, late.len()));
+    let events = drain(&mut conn).0;
+    assert_eq!(events.len(), 1999 + 2, "the messages, then the EOF's error and close");
+    assert!(!events.contains(&binary(b"late")));
+}
+
+#[test]
+fn nothing_read_into_a_message_s_room_does_not_make_reads_stream() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    let frame = frame_to(Role::Server, true, BINARY, &[7; 5000]);
+    give(&mut conn, T, &frame[..100]);
+    assert!(conn.read_buf().is_some(), "room in the message");
+    conn.commit(T, 0).unwrap();
+    give(&mut conn, T, &frame[100..]);
+    assert_eq!(drain(&mut conn).0.len(), 1);
+    assert!(conn.read_buf().is_none(), "no read streamed: no room between frames");
+    assert_eq!(conn.heap_held(), 0);
+}
+
+#[test]
+fn a_few_bytes_unread_get_no_room_behind_them() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2));
+    assert!(conn.poll_event().is_some());
+    assert!(conn.read_buf().is_none(), "the input does not stream");
+    assert!(conn.heap_held() <= 64, "{} B held for 20 B received", conn.heap_held());
+}
+
+#[test]
+fn the_readme_loop_holds_no_heap_once_a_read_times_out() {
+    // A burst, then the next read lent its room and timed out: the loop
+    // commits nothing, which gives the room back.
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    drain(&mut conn);
+    assert!(conn.read_buf().is_some());
+    conn.commit(T, 0).unwrap();
+    conn.handle_timeout(T);
+    drain(&mut conn);
+    assert_eq!(conn.heap_held(), 0, "idle");
+}

@@ -44,9 +44,10 @@ enum Handshake {
 /// It does no I/O and reads no clock. The driving contract:
 ///
 /// 1. Give it what you read: [`handle_bytes`](Self::handle_bytes) (it returns
-///    how many bytes it took; hand it the rest after step 2), or, while
-///    [`read_buf`](Self::read_buf) offers room in a large message, read into
-///    that room and [`commit`](Self::commit) the count,
+///    how many bytes it took; hand it the rest after step 2), or, when
+///    [`read_buf`](Self::read_buf) offers room (in a large message, or behind
+///    the unread input while reads stream), read into that room and
+///    [`commit`](Self::commit) the count (0 if the read brought nothing),
 ///    [`handle_eof`](Self::handle_eof), [`handle_transport_error`](Self::handle_transport_error),
 ///    and [`handle_timeout`](Self::handle_timeout) when the time from
 ///    [`poll_timeout`](Self::poll_timeout) has come.
@@ -60,7 +61,8 @@ enum Handshake {
 ///
 /// **Who owns what.** Input slices are borrowed for the call only: what the
 /// engine keeps of them it copies. The room from `read_buf` is the engine's
-/// (the end of the message buffer), lent until the next call. Events and the [`Bytes`] from
+/// (the end of the message buffer, or of the unread input's), lent until the
+/// next call. Events and the [`Bytes`] from
 /// `poll_transmit` are the caller's. The engine holds, at most: a partial
 /// frame header (13 bytes), a control frame's payload (125), the message being
 /// assembled ([`Config::max_message_size`]), input behind an event not yet
@@ -68,7 +70,11 @@ enum Handshake {
 /// ([`Config::max_handshake_bytes`]), a few queued events, and what the
 /// application asked to send. Pongs it owes are bounded too: up to 16 wait
 /// for the transmit queue to drain, and past that only the latest ping is
-/// answered (RFC 6455 §5.5.3). An idle connection holds no heap.
+/// answered (RFC 6455 §5.5.3). An idle connection holds no heap, except the
+/// room `read_buf` lent for a read that has not come back (a driver that
+/// blocks in that read holds it; one that gets `WouldBlock` gives it back
+/// with `commit(now, 0)`) and, while reads into that room stream, the unread
+/// buffer between them (at most 64 KiB and `max_unread_input`).
 ///
 /// Time is a [`Duration`] since any fixed origin the caller picks (for
 /// instance `start.elapsed()` of one `std::time::Instant`), the same for every
@@ -255,6 +261,8 @@ impl Connection {
     #[must_use = "bytes it did not take must be handed in again after draining poll_event"]
     pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
         self.tick(now);
+        // Input from elsewhere: room lent before is not where it goes next.
+        self.rx.unlend();
         if data.is_empty() {
             return 0;
         }
@@ -337,6 +345,7 @@ impl Connection {
     /// once [`poll_event`](Self::poll_event) has read it.
     pub fn handle_eof(&mut self, now: Duration) {
         self.tick(now);
+        self.rx.unlend();
         self.end_input(now, recv::End::Eof);
     }
 

@@ -158,7 +158,7 @@ impl Receiver {
     /// takes them as the frame's next piece and the assembler unmasks them
     /// in place; behind the unread input, they wait there to be read.
     pub(super) fn commit(&mut self, n: usize) -> Result<Option<Event>, ProtocolError> {
-        if self.unread.offered(n) {
+        if self.unread.is_lent() {
             self.unread.commit(n);
             return Ok(None);
         }
@@ -189,7 +189,7 @@ impl Receiver {
     /// A read into the room lent brought nothing: the room goes (with the
     /// unread buffer, if nothing waits in it).
     pub(super) fn nothing_read(&mut self) {
-        if self.unread.offered(0) {
+        if self.unread.is_lent() {
             self.unread.commit(0);
         }
         self.unlend();

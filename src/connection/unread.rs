@@ -26,11 +26,13 @@ pub(super) struct Unread {
     /// The room lent by the last [`room`](Self::room), if not committed
     /// since: only that much may be [`commit`](Self::commit)ted.
     lent: usize,
-    /// Whether the last input was a streaming one ([`STREAMING`]).
+    /// Whether the last input was a streaming one ([`STREAMING`]): then
+    /// [`room`](Self::room) lends room for the next read.
     streaming: bool,
-    /// Whether the caller asks for room ([`room`](Self::room)): only then
-    /// is a buffer kept once read, for the next read.
-    asked: bool,
+    /// Whether the last input was read into the room lent: only then is the
+    /// buffer kept once read, for the next read (the input of `handle_bytes`
+    /// is the caller's buffer, and so is its next read).
+    read_in_room: bool,
 }
 
 impl Unread {
@@ -54,15 +56,17 @@ impl Unread {
         self.buf.capacity()
     }
 
-    /// The first `n` bytes were read. Once all are, the buffer goes, unless
-    /// the input is streaming into room lent.
+    /// The first `n` bytes were read. Once all are, the room lent is no
+    /// longer behind them (it is refused), and the buffer goes unless the
+    /// input streams into room lent.
     #[inline(always)]
     pub(super) fn consume(&mut self, n: usize) {
         self.pos += n;
         if self.pos == self.end {
             self.pos = 0;
             self.end = 0;
-            if !(self.streaming && self.asked) {
+            self.lent = 0;
+            if !(self.streaming && self.read_in_room) {
                 self.release();
             }
         }
@@ -82,6 +86,7 @@ impl Unread {
         self.compact();
         self.lent = 0;
         self.streaming = data.len() >= STREAMING;
+        self.read_in_room = false;
         let end = self.end + data.len();
         if self.buf.len() < end {
             // Exactly what is kept: doubling would hold up to twice the limit.
@@ -103,12 +108,11 @@ impl Unread {
 
     /// Room behind what waits, for the next read: at most [`READ_ROOM`] and
     /// `max` with what waits (at least one byte while nothing waits), lent
-    /// until the next call. `None` unless the input is streaming or some
-    /// waits: a connection that reads a little at a time holds no buffer.
+    /// until the next call. `None` unless the input streams: a connection
+    /// that reads a little at a time holds no buffer.
     pub(super) fn room(&mut self, max: usize) -> Option<&mut [u8]> {
         self.lent = 0;
-        self.asked = true;
-        if !self.streaming && self.is_empty() {
+        if !self.streaming {
             return None;
         }
         let n = READ_ROOM.min(max.saturating_sub(self.len()).max(usize::from(self.is_empty())));
@@ -135,7 +139,8 @@ impl Unread {
     /// least [`STREAMING`], keeps the input streaming. `n == 0` (nothing
     /// came) lets the buffer go if nothing waits.
     pub(super) fn commit(&mut self, n: usize) {
-        self.streaming = n == self.lent || n >= STREAMING;
+        self.streaming = n > 0 && (n == self.lent || n >= STREAMING);
+        self.read_in_room = true;
         self.lent = 0;
         self.end += n;
         if self.end == 0 {
@@ -145,13 +150,19 @@ impl Unread {
 
     /// Forgets what waits and lets the buffer go.
     pub(super) fn clear(&mut self) {
-        *self = Unread { asked: self.asked, ..Unread::default() };
+        *self = Unread::default();
     }
 
-    /// A read of `n` bytes went elsewhere (into the message): whether the
-    /// input streams follows it too.
+    /// Whether room is lent now.
+    pub(super) fn is_lent(&self) -> bool {
+        self.lent > 0
+    }
+
+    /// A read of `n` bytes went into the message's room: whether the input
+    /// streams follows it too.
     pub(super) fn read_elsewhere(&mut self, n: usize) {
         self.streaming = n >= STREAMING;
+        self.read_in_room = true;
     }
 
     /// Stops lending room: other input came, or the room was lent elsewhere.
@@ -167,18 +178,20 @@ mod tests {
     #[test]
     fn a_buffer_is_kept_only_while_the_input_streams() {
         let mut u = Unread::default();
-        u.push(&vec![2; STREAMING]);
-        u.consume(STREAMING);
-        assert_eq!(u.capacity(), 0, "a caller that never asks for room holds no buffer");
         u.push(&[1; 100]);
         u.consume(100);
         assert!(u.room(1 << 20).is_none(), "after a short input, no room is lent");
         assert_eq!(u.capacity(), 0, "a short input lets the buffer go");
         u.push(&vec![2; STREAMING]);
         u.consume(STREAMING);
-        assert!(u.capacity() >= STREAMING, "a streaming input keeps it");
+        assert_eq!(u.capacity(), 0, "the caller's own buffer streams: ours goes");
         let room = u.room(1 << 20).expect("room while streaming");
         assert_eq!(room.len(), READ_ROOM);
+        room.fill(3);
+        u.commit(READ_ROOM);
+        u.consume(READ_ROOM);
+        assert!(u.capacity() >= READ_ROOM, "reads into the room stream: it is kept");
+        let room = u.room(1 << 20).expect("room while streaming");
         room[..3].copy_from_slice(b"abc");
         assert!(u.offered(READ_ROOM) && !u.offered(READ_ROOM + 1));
         u.commit(3);
@@ -191,7 +204,6 @@ mod tests {
     #[test]
     fn room_follows_what_waits_within_the_limit() {
         let mut u = Unread::default();
-        assert!(u.room(STREAMING).is_none());
         u.push(&vec![7; STREAMING]);
         u.consume(STREAMING - 10);
         let room = u.room(STREAMING).expect("room behind what waits");
@@ -206,7 +218,6 @@ mod tests {
     #[test]
     fn nothing_read_lets_the_buffer_go() {
         let mut u = Unread::default();
-        assert!(u.room(STREAMING).is_none());
         u.push(&vec![1; STREAMING]);
         u.consume(STREAMING);
         assert!(u.room(1 << 20).is_some());
