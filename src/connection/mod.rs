@@ -413,6 +413,15 @@ impl Connection {
             if !self.rx.has_unread() {
                 return None;
             }
+        }
+        self.poll_event_slow()
+    }
+
+    /// Everything else, out of line so that the shortcut stays small: the
+    /// general path up to the next event, then the oldest event queued.
+    #[inline(never)]
+    fn poll_event_slow(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
             self.read_unread_slow();
         }
         self.events.pop_front()
