@@ -120,14 +120,16 @@ LIMITS = {
         "with fixed-size loads and masked with a word XOR) and stored word by word into the inline stage, "
         "which `poll_transmit_into` copies out in fixed 64-byte moves: no copy of a variable length."),
     "unmask_1MiB": (
-        "The masking code did not change. Runs on this machine differ by up to a tenth."),
+        "The masking code did not change since dafaa61. Runs on this machine have differed by up to a tenth "
+        "before, and by a quarter in the rounds of 2026-12-02 06:00, on the same code: a difference this bench "
+        "cannot tell from noise."),
     "decode_binary_16B_one_per_read": (
         "With one frame per read, every frame is a `handle_bytes` (nothing streams, so `read_buf` lends no "
         "room and the driver reads into its own buffer): the message is built into an event slot, then "
         "copied out by `poll_event`, and the driver makes four more calls per frame (`read_buf`, a second "
         "`poll_event`, `poll_transmit_into`, the read), each with its own checks of the connection's state."),
     "size_of": (
-        "The state is about 980 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but "
+        "The state is about 1000 bytes on x86-64, against 96 for fastwebsockets and 256 for tungstenite, but "
         "those two hold 8 KiB and 128 KiB of heap per idle connection, and ours none: what the peers keep on "
         "the heap is inline here, and small. The largest parts: two event slots (128 B, so that messages "
         "are delivered with no allocation), a 160-byte transmit stage (small frames are "
