@@ -478,7 +478,7 @@ def markdown(rows, heap, load, m, now):
         "allocates. Payloads are dropped after their length is read.",
         "",
         "- **rfc6455**: `Connection::open` as a server; the driver reads into the room `read_buf` offers when "
-        "it offers one (a large payload) and calls `commit`, otherwise into its own 64 KiB buffer and calls "
+        "it offers one (a large payload, or reads that stream) and calls `commit`, otherwise into its own 64 KiB buffer and calls "
         "`handle_bytes` (handing in again what it did not take); then it drains `poll_event` and "
         "`poll_transmit`. Encoding: every message of the iteration, then "
         "`poll_transmit` until `None`, each transmit written to the sink; a 16 B payload borrowed "
