@@ -106,16 +106,22 @@ fn block_unmasked(src: &[u8; BLOCK], key: u32, len: u8) -> [u8; BLOCK] {
     block
 }
 
+/// The block whose little-endian words are `words` (see [`Payload::short_words`]).
+#[inline(always)]
+pub(crate) fn block_of_words(words: &[u64; BLOCK / 8]) -> [u8; BLOCK] {
+    let mut block = [0; BLOCK];
+    for (lane, word) in block.as_chunks_mut::<8>().0.iter_mut().zip(words) {
+        *lane = word.to_le_bytes();
+    }
+    block
+}
+
 impl Payload {
     /// `bytes` (at most `INLINE`) at the start of a zeroed array, for the end
     /// of the input, where a fixed-size read would run past it.
     #[inline(always)]
     pub(crate) fn short_copy(bytes: &[u8]) -> [u8; BLOCK] {
-        let mut data = [0; BLOCK];
-        for (lane, word) in data.as_chunks_mut::<8>().0.iter_mut().zip(Self::short_words(bytes)) {
-            *lane = word.to_le_bytes();
-        }
-        data
+        block_of_words(&Self::short_words(bytes))
     }
 
     /// `bytes` (at most `INLINE`) as the little-endian words of a zeroed

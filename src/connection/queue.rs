@@ -215,10 +215,7 @@ impl Outbox {
         } else if self.stage_len != 0 || self.buf.capacity() - self.buf.len() < SMALL_FRAME {
             // Near the end of the buffer (sized from the last transmit, which
             // it should fit exactly), or past the stage: as any frame.
-            let mut bytes = [0; BLOCK];
-            for (lane, word) in bytes.as_chunks_mut::<8>().0.iter_mut().zip(body) {
-                *lane = word.to_le_bytes();
-            }
+            let bytes = crate::payload::block_of_words(body);
             return self.write(&head.to_le_bytes()[..n], &bytes[..len], None);
         } else {
             let buf = &mut self.buf;
