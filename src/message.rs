@@ -55,6 +55,8 @@ pub(crate) struct Assembler {
     mode: ReceiveMode,
     /// The size limit in [`ReceiveMode::Messages`].
     max: u64,
+    // INVARIANT: while `kind` is None, `buf` and `len` are empty and
+    // `spare` is 0.
     kind: Option<MessageKind>,
     /// Messages: the payload so far. Streaming: the bytes of a character not
     /// yet finished, held for the next chunk.
@@ -126,6 +128,31 @@ impl Assembler {
             return Err(MessageError::TooBig);
         }
         Ok(())
+    }
+
+    /// The shortcut for the most common message: a whole one of at most
+    /// [`Payload::INLINE`] bytes in one frame, between messages, in
+    /// [`ReceiveMode::Messages`]. Its event when the rules allow it
+    /// (as [`start_frame`](Self::start_frame) and [`piece`](Self::piece)
+    /// would have built it); `None`, with nothing changed, for anything else
+    /// (text that is not ASCII, or a frame at the very end of the input,
+    /// too): the general path then takes the frame,
+    /// and alone reports what it breaks.
+    #[inline(always)]
+    pub(crate) fn whole_small(&self, opcode: OpCode, data: Masked<'_>) -> Option<Event> {
+        // Between messages the buffer, the count and the room are empty
+        // (see `reset`): the message is this frame alone.
+        debug_assert!(self.kind.is_some() || (self.buf.is_empty() && self.len == 0 && self.spare == 0));
+        let n = data.len();
+        if self.kind.is_some() || self.mode != ReceiveMode::Messages || n > Payload::INLINE || n as u64 > self.max {
+            return None;
+        }
+        let payload = data.to_inline_block()?;
+        match opcode {
+            OpCode::Binary => Some(Event::Binary(payload)),
+            OpCode::Text if payload.is_ascii() => Some(Event::Text(Text::from_validated(payload))),
+            _ => None,
+        }
     }
 
     /// A piece of a data frame's payload; `end` says it ends the message (the

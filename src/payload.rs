@@ -89,6 +89,15 @@ impl Payload {
         };
         Payload(Repr::Inline(Block(block_unmasked(&data, key.unwrap_or(0), len as u8))))
     }
+
+    /// [`inline_unmasked`](Self::inline_unmasked) when `src` has a block's
+    /// 32 bytes to read; `None` otherwise.
+    #[inline(always)]
+    pub(crate) fn inline_block_unmasked(src: &[u8], len: usize, key: Option<u32>) -> Option<Self> {
+        debug_assert!(len <= Self::INLINE, "{len} bytes inline");
+        let ahead = src.first_chunk::<BLOCK>()?;
+        Some(Payload(Repr::Inline(Block(block_unmasked(ahead, key.unwrap_or(0), len as u8)))))
+    }
 }
 
 /// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the
@@ -105,6 +114,20 @@ fn block_unmasked(src: &[u8; BLOCK], key: u32, len: u8) -> [u8; BLOCK] {
     block[LEN_AT] = len;
     block
 }
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use crate::simd::high_bits;
+
+/// Bit `i` is the high bit of byte `i` of `block` (x86_64 has its own,
+/// `simd::high_bits`).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+#[cfg_attr(all(test, target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn portable_high_bits(block: &[u8; BLOCK]) -> u32 {
+    block.iter().enumerate().fold(0, |bits, (i, &b)| bits | (u32::from(b >> 7) << i))
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use portable_high_bits as high_bits;
 
 /// The block whose little-endian words are `words` (see [`Payload::short_words`]).
 #[inline(always)]
@@ -161,22 +184,14 @@ impl Payload {
         buf
     }
 
-    /// Whether every byte is ASCII; for an inline payload, a few word
-    /// operations on its fixed-size block.
+    /// Whether every byte is ASCII; for an inline payload, one mask of its
+    /// block's high bits.
     #[inline(always)]
     pub(crate) fn is_ascii(&self) -> bool {
         match &self.0 {
-            Repr::Inline(data) => {
-                let n = data.len() as u32;
-                let (lo, hi) = data.0.split_at(16);
-                let lo = u128::from_le_bytes(lo.try_into().expect("16 bytes"));
-                let hi = u128::from_le_bytes(hi.try_into().expect("16 bytes"));
-                // Only the first `len` bytes count: the rest are masked off.
-                let keep = |bits: u32| 1u128.checked_shl(bits).map_or(u128::MAX, |b| b - 1);
-                let lo = lo & keep(8 * n.min(16));
-                let hi = hi & keep(8 * n.saturating_sub(16));
-                (lo | hi) & 0x8080_8080_8080_8080_8080_8080_8080_8080 == 0
-            }
+            // Only the first `len` bits count (`len` < 32): the rest are the
+            // bytes past the payload and the length.
+            Repr::Inline(data) => high_bits(&data.0) & ((1u32 << data.len()) - 1) == 0,
             Repr::Shared(b) => b.is_ascii(),
         }
     }
@@ -523,5 +538,20 @@ mod ascii_tests {
         }
         assert!(Payload::from(vec![b'x'; 100]).is_ascii());
         assert!(!Payload::from([vec![b'x'; 99], vec![0xFF]].concat()).is_ascii());
+    }
+
+    #[test]
+    fn the_high_bits_of_a_block_match_the_portable_form() {
+        let mut block = [0u8; BLOCK];
+        assert_eq!(high_bits(&block), 0);
+        for at in 0..BLOCK {
+            block[at] = 0x80 | at as u8;
+            let want = (0..=at).fold(0u32, |bits, i| bits | (1 << i));
+            assert_eq!(portable_high_bits(&block), want, "byte {at}");
+            assert_eq!(high_bits(&block), want, "byte {at}");
+        }
+        block[3] = 0x7F;
+        assert_eq!(high_bits(&block), portable_high_bits(&block));
+        assert_eq!(high_bits(&block) & (1 << 3), 0);
     }
 }

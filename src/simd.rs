@@ -158,3 +158,23 @@ pub(crate) fn block_unmasked(src: &[u8; 32], key: u32, len: u8) -> [u8; 32] {
     }
     out
 }
+
+/// Bit `i` is the high bit of byte `i` of `block`: two byte-mask moves,
+/// where the portable form takes 32 steps.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn high_bits(block: &[u8; 32]) -> u32 {
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8};
+    let (lo, hi) = block.split_at(16);
+    // SAFETY: SSE2, the only feature these intrinsics need, is enabled for
+    // this build (the function exists only then). Each half of `block` is 16
+    // readable bytes, and unaligned loads have no alignment requirement.
+    let (lo, hi) = unsafe {
+        (
+            _mm_movemask_epi8(_mm_loadu_si128(lo.as_ptr().cast::<__m128i>())),
+            _mm_movemask_epi8(_mm_loadu_si128(hi.as_ptr().cast::<__m128i>())),
+        )
+    };
+    // Each mask has 16 bits: the casts keep them all.
+    (lo as u32) | ((hi as u32) << 16)
+}

@@ -165,3 +165,148 @@ fn an_eof_waits_behind_unread_messages_and_a_transport_error_drops_them() {
         assert_eq!(conn.heap_held(), 0);
     }
 }
+
+/// The events and bytes of a connection of `role` given `input` in one read
+/// (the frames behind the first wait unread and are read by the small-message
+/// shortcut when it applies), and given it a byte at a time (the general
+/// path alone: no frame is ever whole in the input).
+/// Each connection gets a configuration of its own from `config`, so that a
+/// client's mask keys come from the same seed.
+fn one_read_and_bytewise(role: Role, config: &dyn Fn() -> rfc6455::Config, input: &[u8]) -> [(Vec<Event>, Vec<u8>); 2] {
+    let mut whole = Connection::open(T, role, None, config());
+    give(&mut whole, T, input);
+    let mut bytewise = Connection::open(T, role, None, config());
+    let mut events = Vec::new();
+    for byte in input {
+        give(&mut bytewise, T, std::slice::from_ref(byte));
+        events.extend(std::iter::from_fn(|| bytewise.poll_event()));
+    }
+    let (rest, sent) = drain(&mut bytewise);
+    events.extend(rest);
+    [drain(&mut whole), (events, sent)].map(|(events, sent)| (joined(events), sent))
+}
+
+/// The events with each streamed message's chunks joined into one (a byte
+/// at a time, a message streams in as many chunks as reads).
+fn joined(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::new();
+    for event in events {
+        if let (Some(Event::Chunk { kind, data, fin: false }), Event::Chunk { kind: next, data: more, fin }) =
+            (out.last(), &event)
+            && kind == next
+        {
+            let data = rfc6455::Payload::from([&data[..], &more[..]].concat());
+            *out.last_mut().expect("a chunk") = Event::Chunk { kind: *kind, data, fin: *fin };
+            continue;
+        }
+        out.push(event);
+    }
+    out
+}
+
+#[test]
+fn small_messages_read_from_unread_input_follow_every_rule() {
+    use rfc6455::ReceiveMode;
+    let binary = |role, payload: &[u8]| frame_to(role, true, 0x2, payload);
+    let text = |role, payload: &[u8]| frame_to(role, true, TEXT, payload);
+    let mut rsv = binary(Role::Server, b"r");
+    rsv[0] |= 0x40;
+    let limited = || config().max_message_size(3);
+    let streaming = || config().receive(ReceiveMode::Streaming);
+    let cases: Vec<(&str, Role, &dyn Fn() -> rfc6455::Config, Vec<Vec<u8>>)> = vec![
+        (
+            "ASCII and not",
+            Role::Server,
+            &config,
+            vec![
+                text(Role::Server, b"a"),
+                text(Role::Server, "\u{e9}t\u{e9}".as_bytes()),
+                binary(Role::Server, &[0xFF; 31]),
+            ],
+        ),
+        ("invalid UTF-8", Role::Server, &config, vec![text(Role::Server, b"a"), text(Role::Server, &[b'a', 0xC3])]),
+        (
+            "over the size limit",
+            Role::Server,
+            &limited,
+            vec![binary(Role::Server, b"abc"), binary(Role::Server, b"abcd")],
+        ),
+        ("a reserved bit", Role::Server, &config, vec![binary(Role::Server, b"a"), rsv]),
+        (
+            "a new message inside a fragmented one",
+            Role::Server,
+            &config,
+            vec![frame_to(Role::Server, false, TEXT, b"a"), text(Role::Server, b"b")],
+        ),
+        // The ping is an event: the text frame behind it is read on its own.
+        (
+            "a new message after a ping inside a fragmented one",
+            Role::Server,
+            &config,
+            vec![
+                binary(Role::Server, b"x"),
+                frame_to(Role::Server, false, TEXT, b"a"),
+                frame_to(Role::Server, true, 0x9, b"p"),
+                text(Role::Server, b"b"),
+            ],
+        ),
+        (
+            "a fragment, then its end",
+            Role::Server,
+            &config,
+            vec![
+                binary(Role::Server, b"a"),
+                frame_to(Role::Server, false, 0x2, b"b"),
+                frame_to(Role::Server, true, 0x0, b"c"),
+            ],
+        ),
+        ("streaming", Role::Server, &streaming, vec![binary(Role::Server, b"a"), text(Role::Server, b"b")]),
+        (
+            "a client, unmasked frames",
+            Role::Client,
+            &config,
+            vec![binary(Role::Client, b"a"), text(Role::Client, b"bc")],
+        ),
+        (
+            "a client, a masked frame",
+            Role::Client,
+            &config,
+            vec![binary(Role::Client, b"a"), binary(Role::Server, b"b")],
+        ),
+        (
+            "a server, an unmasked frame",
+            Role::Server,
+            &config,
+            vec![binary(Role::Server, b"a"), binary(Role::Client, b"b")],
+        ),
+        (
+            "a ping between",
+            Role::Server,
+            &config,
+            vec![binary(Role::Server, b"a"), frame_to(Role::Server, true, 0x9, b"p"), binary(Role::Server, b"b")],
+        ),
+    ];
+    for (name, role, config, mut frames) in cases {
+        // A message behind them, so that each small frame has a whole block
+        // of input after its header: the shortcut reads blocks.
+        frames.push(binary(role, &[7; 40]));
+        let input = frames.concat();
+        let [whole, bytewise] = one_read_and_bytewise(role, config, &input);
+        assert_eq!(whole, bytewise, "{name}");
+        assert!(whole.0.len() >= frames.len().min(2), "{name}: {:?}", whole.0);
+    }
+    // A long run of small frames, most of them with a whole block of input
+    // behind them, some at its very end.
+    let frames: Vec<Vec<u8>> = (0..200u8)
+        .map(|i| {
+            if i % 3 == 0 {
+                text(Role::Server, &vec![b'x'; usize::from(i % 32)])
+            } else {
+                binary(Role::Server, &vec![i; usize::from(i % 32)])
+            }
+        })
+        .collect();
+    let [whole, bytewise] = one_read_and_bytewise(Role::Server, &config, &frames.concat());
+    assert_eq!(whole.0.len(), 200);
+    assert_eq!(whole, bytewise);
+}

@@ -404,11 +404,10 @@ impl Connection {
     /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty() {
-            // A whole message with no side effect is built straight into the
-            // value returned.
-            let mut event = None;
-            if self.rx.read_whole(&mut event) {
-                return event;
+            // The common case, kept small: a whole small message, built
+            // straight into the value returned.
+            if let Some(event) = self.rx.read_small() {
+                return Some(event);
             }
             if !self.rx.has_unread() {
                 return None;
@@ -422,6 +421,10 @@ impl Connection {
     #[inline(never)]
     fn poll_event_slow(&mut self) -> Option<Event> {
         if self.events.is_empty() {
+            let mut event = None;
+            if self.rx.read_whole(&mut event) {
+                return event;
+            }
             self.read_unread_slow();
         }
         self.events.pop_front()

@@ -115,6 +115,21 @@ impl Receiver {
         n
     }
 
+    /// The next message if the unread input starts with a whole small one
+    /// that the decoder's shortcut and [`Assembler::whole_small`] take;
+    /// nothing changes otherwise.
+    #[inline(always)]
+    pub(super) fn read_small(&mut self) -> Option<Event> {
+        let Receiver { decoder, extensions, message, unread, .. } = self;
+        let piece = decoder.whole_short(unread.bytes())?;
+        if piece.opcode.is_control() || !piece.fin || extensions.check(piece.rsv) != Ok(true) {
+            return None;
+        }
+        let event = message.whole_small(piece.opcode, piece.data)?;
+        unread.consume(piece.used);
+        Some(event)
+    }
+
     /// Reads the next message into `slot` if the unread input starts with a
     /// whole one that [`whole_message`] takes, and says whether it did;
     /// nothing changes otherwise.

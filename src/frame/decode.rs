@@ -55,6 +55,14 @@ impl<'a> Masked<'a> {
         self.key.map(u32::to_ne_bytes)
     }
 
+    /// The bytes, at most [`Payload::INLINE`], unmasked into an inline
+    /// payload in fixed-size steps, if the input has a whole block of bytes
+    /// from them on (`None` at its very end).
+    #[inline(always)]
+    pub(crate) fn to_inline_block(self) -> Option<Payload> {
+        Payload::inline_block_unmasked(self.ahead, self.len, self.key)
+    }
+
     /// The bytes, at most [`Payload::INLINE`], unmasked into an inline payload.
     #[inline(always)]
     pub(crate) fn to_inline(self) -> Payload {
