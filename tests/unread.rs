@@ -213,7 +213,8 @@ fn small_messages_read_from_unread_input_follow_every_rule() {
     rsv[0] |= 0x40;
     let limited = || config().max_message_size(3);
     let streaming = || config().receive(ReceiveMode::Streaming);
-    let cases: Vec<(&str, Role, &dyn Fn() -> rfc6455::Config, Vec<Vec<u8>>)> = vec![
+    type Settings<'a> = &'a dyn Fn() -> rfc6455::Config;
+    let cases: Vec<(&str, Role, Settings, Vec<Vec<u8>>)> = vec![
         (
             "ASCII and not",
             Role::Server,
