@@ -159,6 +159,23 @@ pub(crate) fn block_unmasked(src: &[u8; 32], key: u32, len: u8) -> [u8; 32] {
     out
 }
 
+/// Stores `words` (little-endian) into `dst` as three 16-byte stores: a
+/// small frame staged so is then copied out in the same halves, which the
+/// CPU forwards from those stores without waiting.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn store_words(dst: &mut [u8; 48], words: &[u64; 6]) {
+    use core::arch::x86_64::{__m128i, _mm_set_epi64x, _mm_storeu_si128};
+    for (half, pair) in dst.as_chunks_mut::<16>().0.iter_mut().zip(words.as_chunks::<2>().0) {
+        // SAFETY: SSE2, the only feature these intrinsics need, is enabled
+        // for this build (the function exists only then). `half` is 16
+        // writable bytes, and unaligned stores have no alignment requirement.
+        unsafe {
+            _mm_storeu_si128(half.as_mut_ptr().cast::<__m128i>(), _mm_set_epi64x(pair[1] as i64, pair[0] as i64));
+        }
+    }
+}
+
 /// Bit `i` is the high bit of byte `i` of `block`: two byte-mask moves,
 /// where the portable form takes 32 steps.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]

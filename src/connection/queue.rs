@@ -9,6 +9,22 @@ use crate::event::Event;
 use crate::mask::apply_mask;
 use crate::payload::BLOCK;
 
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use crate::simd::store_words;
+
+/// `words` (little-endian) into `dst`, word by word (x86_64 has its own,
+/// `simd::store_words`).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+#[cfg_attr(all(test, target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn portable_store_words(dst: &mut [u8; 48], words: &[u64; 6]) {
+    for (lane, word) in dst.as_chunks_mut::<8>().0.iter_mut().zip(words) {
+        *lane = word.to_le_bytes();
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use portable_store_words as store_words;
+
 /// Events waiting inline, in two slots used in turn.
 const SLOTS: usize = 2;
 
@@ -209,7 +225,27 @@ impl Outbox {
     #[inline(always)]
     pub(super) fn write_small(&mut self, head: u64, n: usize, body: &[u64; BLOCK / 8], len: usize) {
         let at = usize::from(self.stage_len);
-        let (block, end) = if at + SMALL_FRAME <= STAGE && self.segment_len == 0 && self.buf.is_empty() {
+        let alone = self.segment_len == 0 && self.buf.is_empty();
+        if at == 0 && alone {
+            // The frame alone at the start of the stage, as the words that
+            // `copy_into` then moves in the same 16-byte halves.
+            debug_assert!((1..8).contains(&n), "a {n}-byte short header");
+            self.stage_len = (n + len) as u8;
+            let (up, down) = (8 * n as u32, 64 - 8 * n as u32);
+            let b = body;
+            let words = [
+                head | (b[0] << up),
+                (b[0] >> down) | (b[1] << up),
+                (b[1] >> down) | (b[2] << up),
+                (b[2] >> down) | (b[3] << up),
+                b[3] >> down,
+                0,
+            ];
+            let stage = self.stage.first_chunk_mut::<48>().expect("the stage holds 48 bytes");
+            store_words(stage, &words);
+            return;
+        }
+        let (block, end) = if at + SMALL_FRAME <= STAGE && alone {
             self.stage_len = (at + n + len) as u8;
             (&mut self.stage[at..at + SMALL_FRAME], None)
         } else if self.stage_len != 0 || self.buf.capacity() - self.buf.len() < SMALL_FRAME {
@@ -314,18 +350,33 @@ impl Outbox {
     }
 
     /// Copies the next bytes into `out`, as many as fit; returns how many.
+    #[inline(always)]
     pub(super) fn copy_into(&mut self, out: &mut [u8]) -> usize {
+        let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
+        if start == 0 && end <= 64 && out.len() >= 64 {
+            // A few small frames staged (or none): one fixed-size move of
+            // the stage's first 64 bytes (bytes past `end` mean nothing).
+            if end > 0 {
+                out[..64].copy_from_slice(&self.stage[..64]);
+                self.stage_len = 0;
+                return end;
+            }
+            if self.segment_len == 0 && self.buf.is_empty() {
+                return 0;
+            }
+        }
+        self.copy_into_slow(out)
+    }
+
+    /// [`copy_into`](Self::copy_into) past its shortcut.
+    #[inline(never)]
+    fn copy_into_slow(&mut self, out: &mut [u8]) -> usize {
         if self.stage_len > 0 {
             let (start, end) = (usize::from(self.stage_start), usize::from(self.stage_len));
             if start == 0 && out.len() >= STAGE {
-                // Fixed-size moves of the stage's first 64 bytes or all of
-                // it (bytes past `end` mean nothing): no copy of a variable
-                // length.
-                if end <= 64 {
-                    out[..64].copy_from_slice(&self.stage[..64]);
-                } else {
-                    out[..STAGE].copy_from_slice(&self.stage);
-                }
+                // Fixed-size moves of all of the stage (bytes past `end`
+                // mean nothing): no copy of a variable length.
+                out[..STAGE].copy_from_slice(&self.stage);
                 self.stage_len = 0;
                 return end;
             }
@@ -368,6 +419,32 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staged_words_are_stored_as_the_portable_form_stores_them() {
+        let words = [0x0807_0605_0403_0201, u64::MAX, 0, 0x8000_0000_0000_0001, 0x1234_5678_9ABC_DEF0, 42];
+        let (mut fast, mut portable) = ([0xEE; 48], [0x11; 48]);
+        store_words(&mut fast, &words);
+        portable_store_words(&mut portable, &words);
+        assert_eq!(fast, portable);
+        assert_eq!(fast[..8], [1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn a_small_frame_alone_is_staged_whole() {
+        // The header's `n` bytes, then the payload, for each header length a
+        // short header has and each payload length that is staged.
+        for n in [2, 6] {
+            for len in 0..=BLOCK - 1 {
+                let head: u64 = (0..n as u64).fold(0, |w, i| w | ((0xA0 + i) << (8 * i)));
+                let payload: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+                let mut out = Outbox::default();
+                out.write_small(head, n, &crate::payload::Payload::short_words(&payload), len);
+                let want: Vec<u8> = head.to_le_bytes()[..n].iter().copied().chain(payload.iter().copied()).collect();
+                assert_eq!(drain_into(&mut out, 200), want, "header {n}, payload {len}");
+            }
+        }
+    }
 
     fn drain_into(out: &mut Outbox, step: usize) -> Vec<u8> {
         let mut all = Vec::new();

@@ -57,8 +57,18 @@ impl Connection {
         Ok(())
     }
 
+    #[inline(always)]
     fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
         self.check_new_message()?;
+        if self.role == Role::Server && payload.len() <= Payload::INLINE {
+            // The common case, kept small: a server's small frame (unmasked)
+            // built in registers and staged.
+            let header = FrameHeader { fin: true, rsv: 0, opcode, mask: None, len: payload.len() as u64 };
+            if let Some((head, n)) = header.encode_short() {
+                self.out.write_small(head, n, &Payload::short_words(payload), payload.len());
+                return Ok(());
+            }
+        }
         self.write_frame(opcode, true, payload);
         Ok(())
     }
@@ -179,6 +189,7 @@ impl Connection {
     }
 
     /// Queues one frame, masked with a fresh key when we are the client.
+    #[inline(never)]
     pub(super) fn write_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
         let mask = (self.role == Role::Client).then(|| {
             let mut key = [0; 4];
