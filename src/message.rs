@@ -135,11 +135,12 @@ impl Assembler {
     /// [`ReceiveMode::Messages`]. Its event when the rules allow it
     /// (as [`start_frame`](Self::start_frame) and [`piece`](Self::piece)
     /// would have built it); `None`, with nothing changed, for anything else
-    /// (text that is not ASCII, or a frame at the very end of the input,
-    /// too): the general path then takes the frame,
+    /// (text that is not ASCII too): the general path then takes the frame,
     /// and alone reports what it breaks.
+    /// `short` lets it copy a frame at the very end of the input too (in
+    /// more steps); without it, such a frame is left to the general path.
     #[inline(always)]
-    pub(crate) fn whole_small(&self, opcode: OpCode, data: Masked<'_>) -> Option<Event> {
+    pub(crate) fn whole_small(&self, opcode: OpCode, data: Masked<'_>, short: bool) -> Option<Event> {
         // Between messages the buffer, the count and the room are empty
         // (see `reset`): the message is this frame alone.
         debug_assert!(self.kind.is_some() || (self.buf.is_empty() && self.len == 0 && self.spare == 0));
@@ -147,7 +148,11 @@ impl Assembler {
         if self.kind.is_some() || self.mode != ReceiveMode::Messages || n > Payload::INLINE || n as u64 > self.max {
             return None;
         }
-        let payload = data.to_inline_block()?;
+        let payload = match data.to_inline_block() {
+            Some(payload) => payload,
+            None if short => data.to_inline(),
+            None => return None,
+        };
         match opcode {
             OpCode::Binary => Some(Event::Binary(payload)),
             OpCode::Text if payload.is_ascii() => Some(Event::Text(Text::from_validated(payload))),

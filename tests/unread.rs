@@ -166,24 +166,32 @@ fn an_eof_waits_behind_unread_messages_and_a_transport_error_drops_them() {
     }
 }
 
-/// The events and bytes of a connection of `role` given `input` in one read
-/// (the frames behind the first wait unread and are read by the small-message
-/// shortcut when it applies), and given it a byte at a time (the general
-/// path alone: no frame is ever whole in the input).
-/// Each connection gets a configuration of its own from `config`, so that a
+/// The events and bytes of a connection of `role` given `frames` three
+/// ways: in one read (the frames behind the first wait unread and are read
+/// by the small-message shortcut when it applies), a frame per read (one
+/// small message per read has a shortcut of its own), and a byte at a time
+/// (the general path alone: no frame is ever whole in the input). Each
+/// connection gets a configuration of its own from `config`, so that a
 /// client's mask keys come from the same seed.
-fn one_read_and_bytewise(role: Role, config: &dyn Fn() -> rfc6455::Config, input: &[u8]) -> [(Vec<Event>, Vec<u8>); 2] {
+fn three_ways(role: Role, config: &dyn Fn() -> rfc6455::Config, frames: &[Vec<u8>]) -> [(Vec<Event>, Vec<u8>); 3] {
     let mut whole = Connection::open(T, role, None, config());
-    give(&mut whole, T, input);
+    give(&mut whole, T, &frames.concat());
+    let pieces = |conn: &mut Connection, pieces: Vec<&[u8]>| {
+        let mut events = Vec::new();
+        for piece in pieces {
+            give(conn, T, piece);
+            events.extend(std::iter::from_fn(|| conn.poll_event()));
+        }
+        let (rest, sent) = drain(conn);
+        events.extend(rest);
+        (events, sent)
+    };
+    let mut per_frame = Connection::open(T, role, None, config());
+    let per_frame = pieces(&mut per_frame, frames.iter().map(Vec::as_slice).collect());
     let mut bytewise = Connection::open(T, role, None, config());
-    let mut events = Vec::new();
-    for byte in input {
-        give(&mut bytewise, T, std::slice::from_ref(byte));
-        events.extend(std::iter::from_fn(|| bytewise.poll_event()));
-    }
-    let (rest, sent) = drain(&mut bytewise);
-    events.extend(rest);
-    [drain(&mut whole), (events, sent)].map(|(events, sent)| (joined(events), sent))
+    let input = frames.concat();
+    let bytewise = pieces(&mut bytewise, input.chunks(1).collect());
+    [drain(&mut whole), per_frame, bytewise].map(|(events, sent)| (joined(events), sent))
 }
 
 /// The events with each streamed message's chunks joined into one (a byte
@@ -291,9 +299,9 @@ fn small_messages_read_from_unread_input_follow_every_rule() {
         // A message behind them, so that each small frame has a whole block
         // of input after its header: the shortcut reads blocks.
         frames.push(binary(role, &[7; 40]));
-        let input = frames.concat();
-        let [whole, bytewise] = one_read_and_bytewise(role, config, &input);
-        assert_eq!(whole, bytewise, "{name}");
+        let [whole, per_frame, bytewise] = three_ways(role, config, &frames);
+        assert_eq!(whole, bytewise, "{name}: in one read");
+        assert_eq!(per_frame, bytewise, "{name}: a frame per read");
         assert!(whole.0.len() >= frames.len().min(2), "{name}: {:?}", whole.0);
     }
     // A long run of small frames, most of them with a whole block of input
@@ -307,7 +315,20 @@ fn small_messages_read_from_unread_input_follow_every_rule() {
             }
         })
         .collect();
-    let [whole, bytewise] = one_read_and_bytewise(Role::Server, &config, &frames.concat());
+    let [whole, per_frame, bytewise] = three_ways(Role::Server, &config, &frames);
     assert_eq!(whole.0.len(), 200);
     assert_eq!(whole, bytewise);
+    assert_eq!(per_frame, bytewise);
+}
+
+#[test]
+fn a_small_message_handed_in_waits_behind_unread_input() {
+    // Two frames in one read leave the second unread once the first is
+    // taken; a third handed in then must come after it.
+    let frame = |b: &[u8]| frame_to(Role::Server, true, 0x2, b);
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &[frame(b"a"), frame(b"b")].concat());
+    assert_eq!(conn.poll_event(), Some(binary(b"a")));
+    give(&mut conn, T, &frame(b"c"));
+    assert_eq!(drain(&mut conn).0, vec![binary(b"b"), binary(b"c")]);
 }

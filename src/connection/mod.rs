@@ -260,6 +260,24 @@ impl Connection {
     /// bytes are taken and ignored.
     #[must_use = "bytes it did not take must be handed in again after draining poll_event"]
     pub fn handle_bytes(&mut self, now: Duration, data: &[u8]) -> usize {
+        // The common case, kept small: the input is one whole small message
+        // and nothing waits. Built in the slot it waits in.
+        if self.phase.allows().reads == Reads::Frames
+            && self.events.is_empty()
+            && let Some(slot) = self.events.back_slot()
+            && self.rx.input_small(data, slot)
+        {
+            self.tick(now);
+            self.rx.unlend();
+            self.arm_on_input(now);
+            return data.len();
+        }
+        self.handle_bytes_slow(now, data)
+    }
+
+    /// [`handle_bytes`](Self::handle_bytes) past its shortcut.
+    #[inline(never)]
+    fn handle_bytes_slow(&mut self, now: Duration, data: &[u8]) -> usize {
         self.tick(now);
         // Input from elsewhere: room lent before is not where it goes next.
         self.rx.unlend();

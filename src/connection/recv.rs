@@ -125,9 +125,30 @@ impl Receiver {
         if piece.opcode.is_control() || !piece.fin || extensions.check(piece.rsv) != Ok(true) {
             return None;
         }
-        let event = message.whole_small(piece.opcode, piece.data)?;
+        let event = message.whole_small(piece.opcode, piece.data, false)?;
         unread.consume(piece.used);
         Some(event)
+    }
+
+    /// [`read_small`](Self::read_small) for input handed in: the message
+    /// that all of `data` is, if it is one whole small message (and nothing
+    /// waits unread); nothing changes otherwise.
+    /// The event is written to `slot`, where it waits to be taken: built
+    /// there, since moving it in would copy it in pieces the CPU stalls on.
+    #[inline(always)]
+    pub(super) fn input_small(&self, data: &[u8], slot: &mut Option<Event>) -> bool {
+        let Some(piece) = self.decoder.whole_short(data) else { return false };
+        if piece.used != data.len()
+            || piece.opcode.is_control()
+            || !piece.fin
+            || self.extensions.check(piece.rsv) != Ok(true)
+            || self.has_unread()
+        {
+            return false;
+        }
+        // The slot is empty: on failure it stays so.
+        *slot = self.message.whole_small(piece.opcode, piece.data, true);
+        slot.is_some()
     }
 
     /// Reads the next message into `slot` if the unread input starts with a
