@@ -145,14 +145,15 @@ impl Assembler {
         // (see `reset`): the message is this frame alone.
         debug_assert!(self.kind.is_some() || (self.buf.is_empty() && self.len == 0 && self.spare == 0));
         let n = data.len();
-        if self.kind.is_some() || self.mode != ReceiveMode::Messages || n > Payload::INLINE || n as u64 > self.max {
+        if self.kind.is_some()
+            || self.mode != ReceiveMode::Messages
+            || n > Payload::INLINE
+            || self.check_size(n as u64).is_err()
+            || !(short || data.has_block())
+        {
             return None;
         }
-        let payload = match data.to_inline_block() {
-            Some(payload) => payload,
-            None if short => data.to_inline(),
-            None => return None,
-        };
+        let payload = data.to_inline();
         match opcode {
             OpCode::Binary => Some(Event::Binary(payload)),
             OpCode::Text if payload.is_ascii() => Some(Event::Text(Text::from_validated(payload))),

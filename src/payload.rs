@@ -89,15 +89,6 @@ impl Payload {
         };
         Payload(Repr::Inline(Block(block_unmasked(&data, key.unwrap_or(0), len as u8))))
     }
-
-    /// [`inline_unmasked`](Self::inline_unmasked) when `src` has a block's
-    /// 32 bytes to read; `None` otherwise.
-    #[inline(always)]
-    pub(crate) fn inline_block_unmasked(src: &[u8], len: usize, key: Option<u32>) -> Option<Self> {
-        debug_assert!(len <= Self::INLINE, "{len} bytes inline");
-        let ahead = src.first_chunk::<BLOCK>()?;
-        Some(Payload(Repr::Inline(Block(block_unmasked(ahead, key.unwrap_or(0), len as u8)))))
-    }
 }
 
 /// The 32 bytes of `src` XORed with `key` (each 4 bytes), then `len` in the

@@ -121,10 +121,7 @@ impl Receiver {
     #[inline(always)]
     pub(super) fn read_small(&mut self) -> Option<Event> {
         let Receiver { decoder, extensions, message, unread, .. } = self;
-        let piece = decoder.whole_short(unread.bytes())?;
-        if piece.opcode.is_control() || !piece.fin || extensions.check(piece.rsv) != Ok(true) {
-            return None;
-        }
+        let piece = whole_data_frame(decoder, *extensions, unread.bytes())?;
         let event = message.whole_small(piece.opcode, piece.data, false)?;
         unread.consume(piece.used);
         Some(event)
@@ -137,13 +134,8 @@ impl Receiver {
     /// there, since moving it in would copy it in pieces the CPU stalls on.
     #[inline(always)]
     pub(super) fn input_small(&self, data: &[u8], slot: &mut Option<Event>) -> bool {
-        let Some(piece) = self.decoder.whole_short(data) else { return false };
-        if piece.used != data.len()
-            || piece.opcode.is_control()
-            || !piece.fin
-            || self.extensions.check(piece.rsv) != Ok(true)
-            || self.has_unread()
-        {
+        let Some(piece) = whole_data_frame(&self.decoder, self.extensions, data) else { return false };
+        if piece.used != data.len() || self.has_unread() {
             return false;
         }
         // The slot is empty: on failure it stays so.
@@ -246,6 +238,19 @@ impl Receiver {
     }
 }
 
+/// The decoder's shortcut, then the extension stage: the frame at the start
+/// of `data` if it is a whole data frame that ends its message (FIN) and
+/// sets no reserved bit; `None` for anything else, which the general path
+/// takes.
+#[inline(always)]
+fn whole_data_frame<'a>(decoder: &Decoder, extensions: Extensions, data: &'a [u8]) -> Option<Piece<'a>> {
+    let piece = decoder.whole_short(data)?;
+    if piece.opcode.is_control() || !piece.fin || extensions.check(piece.rsv) != Ok(true) {
+        return None;
+    }
+    Some(piece)
+}
+
 /// The shortcut for the common case: a whole data message in one frame at
 /// the start of `data`, nothing in progress, breaking no rule. The same
 /// stages as ever build it (the decoder's shortcut, the extension stage, the
@@ -260,8 +265,8 @@ fn whole_message(
     data: &[u8],
     slot: &mut Option<Event>,
 ) -> Option<usize> {
-    let piece = decoder.whole_short(data)?;
-    if piece.opcode.is_control() || !piece.fin || message.in_message() || extensions.check(piece.rsv) != Ok(true) {
+    let piece = whole_data_frame(decoder, extensions, data)?;
+    if message.in_message() {
         return None;
     }
     if message.start_frame(piece.opcode, Some(piece.len)).is_err() || message.piece(piece.data, true, 0, slot).is_err()

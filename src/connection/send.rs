@@ -60,14 +60,11 @@ impl Connection {
     #[inline(always)]
     fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
         self.check_new_message()?;
-        if self.role == Role::Server && payload.len() <= Payload::INLINE {
-            // The common case, kept small: a server's small frame (unmasked)
-            // built in registers and staged.
-            let header = FrameHeader { fin: true, rsv: 0, opcode, mask: None, len: payload.len() as u64 };
-            if let Some((head, n)) = header.encode_short() {
-                self.out.write_small(head, n, &Payload::short_words(payload), payload.len());
-                return Ok(());
-            }
+        // The common case, kept small: a server's small frame (unmasked, so
+        // no key to draw), staged here rather than through `write_frame`.
+        let header = FrameHeader { fin: true, rsv: 0, opcode, mask: None, len: payload.len() as u64 };
+        if self.role == Role::Server && self.stage_short(header, payload) {
+            return Ok(());
         }
         self.write_frame(opcode, true, payload);
         Ok(())
@@ -197,22 +194,31 @@ impl Connection {
             key
         });
         let header = FrameHeader { fin, rsv: 0, opcode, mask, len: payload.len() as u64 };
-        if payload.len() <= Payload::INLINE
-            && let Some((head, n)) = header.encode_short()
-        {
-            // A small frame is built in registers and stored in whole words:
-            // no copy of a variable length, nothing read back.
-            let mut body = Payload::short_words(payload);
-            if let Some([k0, k1, k2, k3]) = mask {
-                let key = u64::from_le_bytes([k0, k1, k2, k3, k0, k1, k2, k3]);
-                body.iter_mut().for_each(|word| *word ^= key);
-            }
-            self.out.write_small(head, n, &body, payload.len());
+        if self.stage_short(header, payload) {
             return;
         }
         let mut head = [0; MAX_HEADER_LEN];
         let n = header.encode(&mut head);
         self.out.write(&head[..n], payload, mask);
+    }
+
+    /// Queues a frame with a short header and an inline-sized payload, built
+    /// in registers and stored in whole words (no copy of a variable length,
+    /// nothing read back), masked with the header's key; `false`, with
+    /// nothing queued, for a larger frame.
+    #[inline(always)]
+    fn stage_short(&mut self, header: FrameHeader, payload: &[u8]) -> bool {
+        if payload.len() > Payload::INLINE {
+            return false;
+        }
+        let Some((head, n)) = header.encode_short() else { return false };
+        let mut body = Payload::short_words(payload);
+        if let Some([k0, k1, k2, k3]) = header.mask {
+            let key = u64::from_le_bytes([k0, k1, k2, k3, k0, k1, k2, k3]);
+            body.iter_mut().for_each(|word| *word ^= key);
+        }
+        self.out.write_small(head, n, &body, payload.len());
+        true
     }
 
     /// Answers a ping (RFC 6455 §5.5.2) when `auto_pong` is on and the phase

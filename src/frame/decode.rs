@@ -55,12 +55,12 @@ impl<'a> Masked<'a> {
         self.key.map(u32::to_ne_bytes)
     }
 
-    /// The bytes, at most [`Payload::INLINE`], unmasked into an inline
-    /// payload in fixed-size steps, if the input has a whole block of bytes
-    /// from them on (`None` at its very end).
+    /// Whether the input has a whole inline block of bytes from these on,
+    /// so that [`to_inline`](Self::to_inline) takes its fixed-size steps
+    /// (not at the very end of the input).
     #[inline(always)]
-    pub(crate) fn to_inline_block(self) -> Option<Payload> {
-        Payload::inline_block_unmasked(self.ahead, self.len, self.key)
+    pub(crate) fn has_block(self) -> bool {
+        self.ahead.len() >= crate::payload::BLOCK
     }
 
     /// The bytes, at most [`Payload::INLINE`], unmasked into an inline payload.
