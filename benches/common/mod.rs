@@ -160,7 +160,7 @@ impl MemStream {
     /// Copies up to the end of the current chunk into `buf`, as a socket read does.
     pub fn read_into(&mut self, buf: &mut [u8]) -> usize {
         let (start, n) = self.take(buf.len());
-        buf[..n].copy_from_slice(&self.input.bytes[start..start + n]);
+        socket_copy(&mut buf[..n], &self.input.bytes[start..start + n]);
         n
     }
 
@@ -187,10 +187,24 @@ impl MemStream {
         if self.sink_pos + data.len() > self.sink.len() {
             self.sink_pos = 0;
         }
-        self.sink[self.sink_pos..self.sink_pos + data.len()].copy_from_slice(data);
+        socket_copy(&mut self.sink[self.sink_pos..self.sink_pos + data.len()], data);
         self.sink_pos += data.len();
         self.counters.written.set(self.counters.written.get() + data.len() as u64);
         self.counters.writes.set(self.counters.writes.get() + 1);
+    }
+}
+
+/// Copies `src` into `dst` (of the same length) as a socket does, at a
+/// speed that does not depend on where the two buffers happen to sit: in
+/// pieces of 1 KiB, below the size from which glibc's `memcpy` uses
+/// `rep movsb`. That instruction runs about twenty times slower on AMD Zen
+/// when the destination is 1 to 31 bytes past the source modulo 4 KiB
+/// (measured here: 1.8 against 41 GB/s; in pieces, 28 to 37 GB/s at every
+/// offset), so one heap layout or another made a stream's own copy, not the
+/// engine it feeds, most of a row's time.
+fn socket_copy(dst: &mut [u8], src: &[u8]) {
+    for (to, from) in dst.chunks_mut(1024).zip(src.chunks(1024)) {
+        to.copy_from_slice(from);
     }
 }
 
@@ -222,7 +236,10 @@ impl tokio::io::AsyncRead for MemStream {
         // socket read does: no zero-filling that the peer would not pay.
         let this = self.get_mut();
         let (start, n) = this.take(buf.remaining());
-        buf.put_slice(&this.input.bytes[start..start + n]);
+        // In pieces, as `socket_copy` copies.
+        for piece in this.input.bytes[start..start + n].chunks(1024) {
+            buf.put_slice(piece);
+        }
         Poll::Ready(Ok(()))
     }
 }
