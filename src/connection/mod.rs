@@ -74,7 +74,9 @@ enum Handshake {
 /// room `read_buf` lent for a read that has not come back (a driver that
 /// blocks in that read holds it; one that gets `WouldBlock` gives it back
 /// with `commit(now, 0)`) and, while reads into that room stream, the unread
-/// buffer between them (at most 64 KiB and `max_unread_input`).
+/// buffer between them (at most 64 KiB and `max_unread_input`, and up to
+/// 63 bytes more where input handed in was placed to match its source's
+/// offset within a cache line).
 ///
 /// Time is a [`Duration`] since any fixed origin the caller picks (for
 /// instance `start.elapsed()` of one `std::time::Instant`), the same for every

@@ -89,13 +89,15 @@ impl Unread {
 
     /// Keeps `data` behind what waits (the caller bounds it).
     ///
-    /// Input of [`ALIGNED_FROM`] bytes or more is copied to the same offset
-    /// within a 64-byte line as `data` has (what waits is moved to match,
-    /// where it moves anyway): `memcpy` is fastest so, and glibc's for such
-    /// sizes (`rep movsb`) runs about twenty times slower on AMD Zen when
-    /// the destination sits 1 to 31 bytes past the source modulo 4 KiB
-    /// (measured on this project's machines: 1.8 against 41 GB/s). This
-    /// costs at most [`LINE`] - 1 bytes of the buffer.
+    /// What waits within [`LINE`] bytes of the buffer's start stays where
+    /// it is; what waits further in moves (to the front, as it always has).
+    /// When it moves, or nothing waits, input of [`ALIGNED_FROM`] bytes or
+    /// more is copied to the same offset within a 64-byte line as `data`
+    /// has: `memcpy` is fastest so, and glibc's for such sizes
+    /// (`rep movsb`) runs about twenty times slower on AMD Zen when the
+    /// destination sits 1 to 31 bytes past the source modulo 4 KiB
+    /// (measured on this project's machines: 1.8 against 41 GB/s). Either
+    /// way the buffer holds at most [`LINE`] - 1 bytes more than what waits.
     pub(super) fn push(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
@@ -105,22 +107,30 @@ impl Unread {
         self.read_in_room = false;
         let keep = self.end - self.pos;
         let total = keep + data.len();
-        // Exactly what is kept, and the skew: doubling would hold up to
-        // twice the limit.
-        let align = data.len() >= ALIGNED_FROM;
-        let skew = if align { LINE - 1 } else { 0 };
-        self.buf.reserve_exact((total + skew).saturating_sub(self.buf.len()));
-        // After `reserve_exact`, which may move the buffer. What waits from
-        // the start of the buffer stays there.
-        let start = if !align || (self.pos == 0 && keep > 0) {
-            0
+        let stay = keep > 0 && self.pos < LINE;
+        let align = !stay && data.len() >= ALIGNED_FROM;
+        let most_start = if stay {
+            self.pos
+        } else if align {
+            LINE - 1
         } else {
-            (data.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize + keep) % LINE
+            0
         };
-        if self.buf.len() < start + keep {
-            self.buf.resize(start + keep, 0);
+        // Exactly what is kept, after at most `most_start` bytes: doubling
+        // would hold up to twice the limit.
+        self.buf.reserve_exact((most_start + total).saturating_sub(self.buf.len()));
+        // After `reserve_exact`, which may move the buffer.
+        let start = if align {
+            (data.as_ptr() as usize).wrapping_sub(self.buf.as_ptr() as usize + keep) % LINE
+        } else {
+            most_start
+        };
+        if start != self.pos {
+            if self.buf.len() < start + keep {
+                self.buf.resize(start + keep, 0);
+            }
+            self.buf.copy_within(self.pos..self.end, start);
         }
-        self.buf.copy_within(self.pos..self.end, start);
         self.buf.truncate(start + keep);
         self.buf.extend_from_slice(data);
         self.pos = start;
@@ -229,6 +239,14 @@ mod tests {
             assert_eq!(line_offset(u.bytes()[5..].as_ptr()), line_offset(data.as_ptr()), "behind 5 from {at}");
             u.consume(u.len());
             assert_eq!(u.capacity(), 0, "read: the buffer goes");
+            // What waits near the front stays; the buffer holds no more than
+            // the skew beyond it.
+            u.push(&source[..10]);
+            u.push(data);
+            assert_eq!(u.pos, 0, "what waits at the front is not moved");
+            assert_eq!((&u.bytes()[..10], &u.bytes()[10..]), (&source[..10], data));
+            assert!(u.capacity() < u.len() + LINE, "{} B held for {} B", u.capacity(), u.len());
+            u.consume(u.len());
         }
         // Short input is not skewed: it holds no more than it brings.
         let mut u = Unread::default();
