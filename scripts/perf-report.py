@@ -217,6 +217,13 @@ def machine():
                 if line.startswith("model name"):
                     model = line.split(":", 1)[1].strip()
                     break
+        # The clock the kernel reports: machines of the same model name
+        # here have run at different clocks, which moves every ns figure.
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    model += f" at {float(line.split(':', 1)[1]):.0f} MHz"
+                    break
         with open("/proc/cpuinfo") as f:
             avx2 = " avx2" in f.read()
     except OSError:
