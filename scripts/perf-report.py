@@ -213,21 +213,21 @@ def machine():
     model = "?"
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-        # The clock the kernel reports: machines of the same model name
-        # here have run at different clocks, which moves every ns figure.
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    model += f" at {float(line.split(':', 1)[1]):.0f} MHz"
-                    break
-        with open("/proc/cpuinfo") as f:
-            avx2 = " avx2" in f.read()
+            info = f.read()
     except OSError:
-        avx2 = False
+        info = ""
+    lines = info.splitlines()
+    for line in lines:
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    # The clock the kernel reports: machines of the same model name here
+    # have run at different clocks, which moves every ns figure.
+    for line in lines:
+        if line.startswith("cpu MHz"):
+            model += f" at {float(line.split(':', 1)[1]):.0f} MHz"
+            break
+    avx2 = " avx2" in info
     return {
         "cores": sh("nproc"),
         "cpu": model + (", AVX2" if avx2 else ""),

@@ -194,6 +194,9 @@ impl MemStream {
     }
 }
 
+/// The piece a stream copies at a time (see [`socket_copy`]).
+const PIECE: usize = 1024;
+
 /// Copies `src` into `dst` (of the same length) as a socket does, at a
 /// speed that does not depend on where the two buffers happen to sit: in
 /// pieces of 1 KiB, below the size from which glibc's `memcpy` uses
@@ -203,7 +206,7 @@ impl MemStream {
 /// offset), so one heap layout or another made a stream's own copy, not the
 /// engine it feeds, most of a row's time.
 fn socket_copy(dst: &mut [u8], src: &[u8]) {
-    for (to, from) in dst.chunks_mut(1024).zip(src.chunks(1024)) {
+    for (to, from) in dst.chunks_mut(PIECE).zip(src.chunks(PIECE)) {
         to.copy_from_slice(from);
     }
 }
@@ -237,7 +240,7 @@ impl tokio::io::AsyncRead for MemStream {
         let this = self.get_mut();
         let (start, n) = this.take(buf.remaining());
         // In pieces, as `socket_copy` copies.
-        for piece in this.input.bytes[start..start + n].chunks(1024) {
+        for piece in this.input.bytes[start..start + n].chunks(PIECE) {
             buf.put_slice(piece);
         }
         Poll::Ready(Ok(()))

@@ -125,24 +125,28 @@ impl Unread {
         } else {
             most_start
         };
-        if start != self.pos {
-            if self.buf.len() < start + keep {
-                self.buf.resize(start + keep, 0);
-            }
-            self.buf.copy_within(self.pos..self.end, start);
-        }
-        self.buf.truncate(start + keep);
+        self.move_waiting(start);
+        self.buf.truncate(self.end);
         self.buf.extend_from_slice(data);
-        self.pos = start;
-        self.end = start + total;
+        self.end += data.len();
     }
 
     /// Moves what waits to the front, so that room follows it.
     fn compact(&mut self) {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
+        self.move_waiting(0);
+    }
+
+    /// Moves what waits to start at `start` (growing the buffer to hold it
+    /// there if need be; the caller reserved the room).
+    fn move_waiting(&mut self, start: usize) {
+        if start != self.pos {
+            let keep = self.end - self.pos;
+            if self.buf.len() < start + keep {
+                self.buf.resize(start + keep, 0);
+            }
+            self.buf.copy_within(self.pos..self.end, start);
+            self.pos = start;
+            self.end = start + keep;
         }
     }
 
