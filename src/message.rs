@@ -22,9 +22,6 @@ use crate::frame::decode::Masked;
 use crate::payload::{Payload, Text};
 use crate::utf8::{self, Utf8Validator};
 
-/// The least room [`Assembler::read_room`] grows the buffer by.
-const MIN_ROOM: usize = 4096;
-
 /// A data frame that breaks the rules of the message it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MessageError {
@@ -55,22 +52,13 @@ pub(crate) struct Assembler {
     mode: ReceiveMode,
     /// The size limit in [`ReceiveMode::Messages`].
     max: u64,
-    // INVARIANT: while `kind` is None, `buf` and `len` are empty and
-    // `spare` is 0.
+    // INVARIANT: while `kind` is None, `buf` and `len` are empty.
     kind: Option<MessageKind>,
     /// Messages: the payload so far. Streaming: the bytes of a character not
     /// yet finished, held for the next chunk.
     buf: Vec<u8>,
     /// Bytes of the message delivered to the assembler so far.
     len: u64,
-    /// Bytes at the end of `buf`, past the message (zeroed, or left by an
-    /// earlier read), lent for the caller to read the frame's next bytes into
-    /// ([`read_room`](Self::read_room)).
-    // INVARIANT: spare <= buf.len(); 0 outside a frame's payload.
-    spare: usize,
-    /// Whether the room was lent by the last `read_room` and not committed
-    /// since: only then may [`commit`](Self::commit) take it.
-    lent: bool,
     utf8: Utf8Validator,
 }
 
@@ -82,15 +70,13 @@ impl Assembler {
             kind: None,
             buf: Vec::new(),
             len: 0,
-            spare: 0,
-            lent: false,
             utf8: Utf8Validator::new(),
         }
     }
 
     /// Bytes held: the message so far, or a character's first bytes.
     pub(crate) fn held(&self) -> usize {
-        self.buf.len() - self.spare
+        self.buf.len()
     }
 
     /// Heap the assembler holds.
@@ -141,9 +127,9 @@ impl Assembler {
     /// more steps); without it, such a frame is left to the general path.
     #[inline(always)]
     pub(crate) fn whole_small(&self, opcode: OpCode, data: Masked<'_>, short: bool) -> Option<Event> {
-        // Between messages the buffer, the count and the room are empty
+        // Between messages the buffer and the count are empty
         // (see `reset`): the message is this frame alone.
-        debug_assert!(self.kind.is_some() || (self.buf.is_empty() && self.len == 0 && self.spare == 0));
+        debug_assert!(self.kind.is_some() || (self.buf.is_empty() && self.len == 0));
         let n = data.len();
         if self.kind.is_some()
             || self.mode != ReceiveMode::Messages
@@ -175,7 +161,6 @@ impl Assembler {
         more: u64,
         out: &mut Option<Event>,
     ) -> Result<(), MessageError> {
-        self.drop_spare();
         if end && self.len == 0 && self.buf.is_empty() {
             // The hot path: a whole message in one piece, unmasked straight into its payload.
             self.check_size(data.len() as u64)?;
@@ -218,107 +203,11 @@ impl Assembler {
         self.added(start, self.buf.len(), end)
     }
 
-    /// Room for up to `n` of the frame's next bytes at the end of the
-    /// message, for the caller to read them into; `more` is how many the
-    /// frame still brings (at least `n`). The buffer grows by what it holds
-    /// already (doubling, at least [`MIN_ROOM`]), never past the frame or
-    /// the size limit, so memory follows the bytes received, not the header.
-    /// `None` unless a message is being buffered (Messages mode) within the
-    /// limit.
-    pub(crate) fn read_room(&mut self, n: usize, more: u64) -> Option<&mut [u8]> {
-        if self.mode != ReceiveMode::Messages || self.kind.is_none() || self.check_size(1).is_err() {
-            self.drop_spare();
-            return None;
-        }
-        let held = self.buf.len() - self.spare;
-        if self.buf.capacity() - held < MIN_ROOM.min(n) {
-            let frame = held.saturating_add(usize::try_from(more).unwrap_or(usize::MAX));
-            let limit = usize::try_from(self.max).unwrap_or(usize::MAX);
-            let target = held.saturating_mul(2).max(held + MIN_ROOM).min(frame).min(limit);
-            self.buf.reserve_exact(target.saturating_sub(self.buf.len()));
-        }
-        let n = n.min(self.buf.capacity() - held);
-        if n == 0 {
-            return None;
-        }
-        // Room lent before and not read into is initialised already: only
-        // what it lacks is zeroed, so short reads do not zero it again.
-        if self.buf.len() < held + n {
-            self.buf.resize(held + n, 0);
-        }
-        self.buf.truncate(held + n);
-        self.spare = n;
-        self.lent = true;
-        Some(&mut self.buf[held..])
-    }
-
-    /// The last `n` bytes offered by [`read_room`](Self::read_room) (at most
-    /// what it offered) were read into it: `apply` unmasks them in place, and
-    /// they are added to the message as [`piece`](Self::piece) adds bytes.
-    pub(crate) fn commit(
-        &mut self,
-        n: usize,
-        apply: impl FnOnce(&mut [u8]),
-        end: bool,
-    ) -> Result<Option<Event>, MessageError> {
-        let start = self.buf.len() - self.spare;
-        // The room past the bytes read is kept for the next `read_room`.
-        self.spare -= n;
-        self.lent = false;
-        apply(&mut self.buf[start..start + n]);
-        self.check_size(n as u64)?;
-        self.added(start, start + n, end)
-    }
-
-    /// Whether a message is being buffered (Messages mode).
-    pub(crate) fn buffers(&self) -> bool {
-        self.mode == ReceiveMode::Messages && self.kind.is_some()
-    }
-
-    /// Stops lending room: the next read goes elsewhere.
-    pub(crate) fn unlend(&mut self) {
-        self.lent = false;
-    }
-
-    /// The first `n` bytes offered by [`read_room`](Self::read_room), if it
-    /// offered that many.
-    pub(crate) fn offered(&self, n: usize) -> Option<&[u8]> {
-        let start = self.buf.len() - self.spare;
-        if !self.lent || n > self.spare {
-            return None;
-        }
-        Some(&self.buf[start..start + n])
-    }
-
-    /// The bytes offered by [`read_room`](Self::read_room) and not read into
-    /// are not part of the message.
-    #[inline(always)]
-    fn drop_spare(&mut self) {
-        self.lent = false;
-        if self.spare > 0 {
-            self.drop_spare_slow();
-        }
-    }
-
-    #[inline(never)]
-    fn drop_spare_slow(&mut self) {
-        self.buf.truncate(self.buf.len() - self.spare);
-        self.spare = 0;
-        if self.buf.is_empty() {
-            // Room for a payload that came through `piece` after all.
-            self.buf = Vec::new();
-        }
-    }
-
     /// What follows bytes appended to the message from `start` on: the count,
     /// UTF-8, and the event they complete.
     fn added(&mut self, start: usize, stop: usize, end: bool) -> Result<Option<Event>, MessageError> {
         let kind = self.kind.expect("start_frame began a message");
         self.len += (stop - start) as u64;
-        if end {
-            // The message is whole: the room past it is not part of it.
-            self.drop_spare();
-        }
         let text = kind == MessageKind::Text;
         if text {
             self.utf8.feed(&self.buf[start..stop]).map_err(|_| MessageError::InvalidUtf8)?;
@@ -391,8 +280,6 @@ impl Assembler {
         self.kind = None;
         self.buf = Vec::new();
         self.len = 0;
-        self.spare = 0;
-        self.lent = false;
         self.utf8 = Utf8Validator::new();
     }
 }

@@ -143,13 +143,14 @@ fn the_contract_s_driver_reaches_none_of_these_states() {
 
 #[test]
 fn large_payloads_are_read_into_the_room_read_buf_lends() {
-    // A 10,000-byte binary frame delivered in 100-byte pieces: past its
-    // header and first piece, the payload goes into the room `read_buf`
-    // lends in the message while 4 KiB or more of it is to come; the run
-    // delivered whole gives the same events (the harness compares).
-    let frame = Step::Frame { head: 0x82, masking: Masking::AsPeer, len: 10_000, content: Content::Zeros };
+    // Two 60,000-byte binary frames delivered at once: the second waits
+    // unread, so the input streams, and the third frame, delivered next,
+    // goes into the room `read_buf` lends; the run delivered whole gives the
+    // same events (the harness compares).
+    let frame = Step::Frame { head: 0x82, masking: Masking::AsPeer, len: 60_000, content: Content::Zeros };
     for role in ROLES {
-        let c = run(role, Settings::roomy(), vec![frame.clone(), Step::Deliver(100)]);
+        let steps = vec![frame.clone(), frame.clone(), Step::Deliver(0), frame.clone(), Step::Deliver(0)];
+        let c = run(role, Settings::roomy(), steps);
         assert!(c.committed_bytes > 5000, "{role:?}: {c:?}");
     }
 }

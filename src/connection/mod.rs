@@ -303,22 +303,19 @@ impl Connection {
     /// buffer, so that they are copied once, by the read itself. Read into
     /// it, then call [`commit`](Self::commit) with the count read (0 if the
     /// read brought nothing). `None` while events wait, before the handshake
-    /// is done, after the input ended, and when no room is worth lending:
-    /// read into your own buffer and call [`handle_bytes`](Self::handle_bytes).
+    /// is done, after the input ended, and unless reads stream: read into
+    /// your own buffer and call [`handle_bytes`](Self::handle_bytes).
     ///
-    /// - **Inside a large message** (Messages mode; a data frame's payload
-    ///   with 4 KiB or more to come or held, nothing unread): the room is the
-    ///   end of the message buffer, where the bytes are unmasked in place. At
-    ///   most 64 KiB, never past the current frame or the size limit; the
-    ///   buffer grows for it by at most what it holds already (at least
-    ///   4 KiB), so memory follows the bytes received.
-    /// - **Behind the unread input, while reads stream** (the last read
-    ///   brought 16 KiB or more, or filled its room): at most 64 KiB and
-    ///   [`Config::max_unread_input`](crate::Config::max_unread_input) with
-    ///   what waits. The buffer is kept between such reads, and goes once its
-    ///   input is read after a shorter read, or at `commit(now, 0)`: call that
-    ///   when a read brings nothing (`WouldBlock`), and an idle connection
-    ///   holds no heap.
+    /// Reads stream while the last input kept 16 KiB or more unread, or the
+    /// last read filled its room or brought 16 KiB or more. The room is
+    /// behind the unread input: at most 64 KiB and
+    /// [`Config::max_unread_input`](crate::Config::max_unread_input) with
+    /// what waits. The buffer is kept between such reads, and goes once its
+    /// input is read after a shorter read, or at `commit(now, 0)`: call that
+    /// when a read brings nothing (`WouldBlock`), and an idle connection
+    /// holds no heap. A large payload read into it is unmasked into the
+    /// message as [`poll_event`](Self::poll_event) reads it, in one pass
+    /// while the bytes are still in the CPU's cache.
     ///
     /// The room is lent until the next call. Bytes not committed are not
     /// input.
@@ -351,11 +348,7 @@ impl Connection {
         }
         self.tick(now);
         self.arm_on_input(now);
-        match self.rx.commit(n) {
-            Ok(Some(event)) => self.events.push_back(event),
-            Ok(None) => {}
-            Err(e) => self.fail(now, e),
-        }
+        self.rx.commit(n);
         Ok(())
     }
 

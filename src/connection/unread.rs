@@ -202,13 +202,6 @@ impl Unread {
         self.lent > 0
     }
 
-    /// A read of `n` bytes went into the message's room: whether the input
-    /// streams follows it too.
-    pub(super) fn read_elsewhere(&mut self, n: usize) {
-        self.streaming = n >= STREAMING;
-        self.read_in_room = true;
-    }
-
     /// Stops lending room: other input came, or the room was lent elsewhere.
     pub(super) fn unlend(&mut self) {
         self.lent = 0;
