@@ -94,8 +94,8 @@ mod ours {
         conn.send_binary(payload).expect("open");
     }
 
-    /// The README's loop: read into `read_buf` when it offers room (a large
-    /// payload), otherwise read 64 KiB and hand it over (the rest after
+    /// The README's loop: read into `read_buf` when it offers room (while
+    /// reads stream), otherwise read 64 KiB and hand it over (the rest after
     /// draining); drain the events, touching each payload, and the transmits.
     pub fn read(
         conn: &mut Connection,

@@ -33,20 +33,13 @@ pub(crate) fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
 /// payload: in one pass with AVX2 where the CPU has it (a copy followed by
 /// [`apply_mask`] reads and writes the bytes twice).
 pub(crate) fn extend_unmasked(dst: &mut alloc::vec::Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
+    let key = rotate(key, offset);
     #[allow(unused_mut)]
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if src.len() >= 256 && crate::simd::has_avx2() {
-        // The bytes up to a 32-byte boundary of `dst` first: the wide
-        // stores then never straddle a cache line.
-        dst.reserve(src.len());
-        let head = (dst.as_ptr() as usize + dst.len()).wrapping_neg() % 32;
-        let start = dst.len();
-        dst.extend_from_slice(&src[..head]);
-        mask_words(&mut dst[start..], rotate(key, offset));
-        done = head + crate::simd::extend_masked_avx2(dst, &src[head..], rotate(key, offset + head));
+    if src.len() >= 128 && crate::simd::has_avx2() {
+        done = crate::simd::extend_masked_avx2(dst, src, key);
     }
-    let key = rotate(key, offset + done);
     let start = dst.len();
     dst.extend_from_slice(&src[done..]);
     mask_words(&mut dst[start..], key);

@@ -151,6 +151,6 @@ fn large_payloads_are_read_into_the_room_read_buf_lends() {
     for role in ROLES {
         let steps = vec![frame.clone(), frame.clone(), Step::Deliver(0), frame.clone(), Step::Deliver(0)];
         let c = run(role, Settings::roomy(), steps);
-        assert!(c.committed_bytes > 5000, "{role:?}: {c:?}");
+        assert!(c.committed_bytes > 60_000, "{role:?}: {c:?}");
     }
 }

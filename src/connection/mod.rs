@@ -270,7 +270,7 @@ impl Connection {
             && self.rx.input_small(data, slot)
         {
             self.tick(now);
-            self.rx.unlend();
+            self.rx.note_input(data.len());
             self.arm_on_input(now);
             return data.len();
         }
@@ -281,11 +281,12 @@ impl Connection {
     #[inline(never)]
     fn handle_bytes_slow(&mut self, now: Duration, data: &[u8]) -> usize {
         self.tick(now);
-        // Input from elsewhere: room lent before is not where it goes next.
-        self.rx.unlend();
         if data.is_empty() {
+            self.rx.unlend();
             return 0;
         }
+        // Input from elsewhere: room lent before is not where it goes next.
+        self.rx.note_input(data.len());
         match self.phase.allows().reads {
             Reads::Nothing => data.len(),
             Reads::Handshake => {
@@ -306,8 +307,9 @@ impl Connection {
     /// is done, after the input ended, and unless reads stream: read into
     /// your own buffer and call [`handle_bytes`](Self::handle_bytes).
     ///
-    /// Reads stream while the last input kept 16 KiB or more unread, or the
-    /// last read filled its room or brought 16 KiB or more. The room is
+    /// Reads stream while the last input (a `handle_bytes` call or a
+    /// `commit`) brought 16 KiB or more, or the last read filled its room.
+    /// The room is
     /// behind the unread input: at most 64 KiB and
     /// [`Config::max_unread_input`](crate::Config::max_unread_input) with
     /// what waits. The buffer is kept between such reads, and goes once its

@@ -103,8 +103,6 @@ impl Unread {
             return;
         }
         self.lent = 0;
-        self.streaming = data.len() >= STREAMING;
-        self.read_in_room = false;
         let keep = self.end - self.pos;
         let total = keep + data.len();
         let stay = keep > 0 && self.pos < LINE;
@@ -202,6 +200,16 @@ impl Unread {
         self.lent > 0
     }
 
+    /// Input of `n` bytes was handed in from the caller's own buffer: it
+    /// streams if it brought [`STREAMING`] bytes or more, whatever of it is
+    /// kept, and room lent before is not where it went.
+    #[inline(always)]
+    pub(super) fn note_input(&mut self, n: usize) {
+        self.streaming = n >= STREAMING;
+        self.read_in_room = false;
+        self.lent = 0;
+    }
+
     /// Stops lending room: other input came, or the room was lent elsewhere.
     pub(super) fn unlend(&mut self) {
         self.lent = 0;
@@ -254,10 +262,12 @@ mod tests {
     #[test]
     fn a_buffer_is_kept_only_while_the_input_streams() {
         let mut u = Unread::default();
+        u.note_input(100);
         u.push(&[1; 100]);
         u.consume(100);
         assert!(u.room(1 << 20).is_none(), "after a short input, no room is lent");
         assert_eq!(u.capacity(), 0, "a short input lets the buffer go");
+        u.note_input(STREAMING);
         u.push(&vec![2; STREAMING]);
         u.consume(STREAMING);
         assert_eq!(u.capacity(), 0, "the caller's own buffer streams: ours goes");
@@ -280,6 +290,7 @@ mod tests {
     #[test]
     fn room_follows_what_waits_within_the_limit() {
         let mut u = Unread::default();
+        u.note_input(STREAMING);
         u.push(&vec![7; STREAMING]);
         u.consume(STREAMING - 10);
         let room = u.room(STREAMING).expect("room behind what waits");
@@ -294,6 +305,7 @@ mod tests {
     #[test]
     fn nothing_read_lets_the_buffer_go() {
         let mut u = Unread::default();
+        u.note_input(STREAMING);
         u.push(&vec![1; STREAMING]);
         u.consume(STREAMING);
         assert!(u.room(1 << 20).is_some());

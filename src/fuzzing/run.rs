@@ -740,10 +740,9 @@ impl Run {
         }
         assert!(held <= limit, "{held} bytes of input held while {state:?}; the limit is {limit}");
         let capacity = self.conn.buffered_input_capacity();
-        // A room lent by `read_buf` may run up to 4 KiB past twice what the
-        // message holds, or be up to 64 KiB of unread input's buffer (within
-        // its limit) once reads stream.
-        let room = if self.lent_room { 4096 + config.max_unread_input.min(64 << 10) } else { 0 };
+        // A room lent by `read_buf` is up to 64 KiB of the unread input's
+        // buffer (within its limit) once reads stream.
+        let room = if self.lent_room { config.max_unread_input.min(64 << 10) } else { 0 };
         let bound = (2 * limit).min(2 * self.received) + 64 + room;
         assert!(
             capacity <= bound,
