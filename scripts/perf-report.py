@@ -97,10 +97,9 @@ INLINED_SMALL = (
     "the driver it was inlined into consumed it. Now every message goes through the one pipeline (decoder "
     "shortcut, extension stage, assembler) and is written into the returned `Option<Event>` in memory; "
     "the decoder's and assembler's state lives in the connection between calls, so the compiler cannot "
-    "keep it in registers across messages as it could with dafaa61's loop. The layout of `Event` and "
-    "`Payload` is now such that a caller's copy of the returned event never waits on narrower stores "
-    "(each 16-byte half is written whole), which is what makes the out-of-line driver's rows faster "
-    "than before.")
+    "keep it in registers across messages as it could with dafaa61's loop. The payload half of the "
+    "returned event is written in 16-byte stores, which a caller's copy reads without waiting; the "
+    "tags in front of it are two 8-byte stores, which it still waits on (see below).")
 INLINED_LARGE = (
     "Slower than dafaa61 by more than 5 % on binary: the message buffer no longer trusts the header. It "
     "grows as bytes arrive, at most doubling, so a 1 MiB message is reallocated four times and about its "
@@ -454,19 +453,24 @@ def markdown(rows, heap, load, m, now):
         "shortcut for a whole text or binary frame with a 7-bit length), the extension stage (RSV bits), the "
         "message assembler. A whole small message is unmasked straight into its event's inline payload (up to "
         "31 bytes, no heap) and built straight into the value `poll_event` returns.",
-        "- **A layout copies never stall on.** An inline payload is a 32-byte block with its length in the "
-        "last byte, built in two 16-byte vector registers (SSE2 on x86-64) and stored as them, and the tags "
-        "in front of it are constant words written as one 16-byte store: a caller that copies the returned "
-        "event in 16-byte moves (what the compiler emits for `while let Some(event) = conn.poll_event()`) "
-        "reads each half from one store. Built field by field, each copy waited for narrower stores to "
-        "land, a store-forwarding stall per message.",
-        "- **Reads land in the engine's buffer.** `read_buf` lends room for the next read: inside a large "
-        "data frame's payload, the end of the message buffer (zeroed once, then unmasked in place by "
-        "`commit`, one AVX2 pass, and handed over as the delivered payload without another copy); between "
-        "frames while reads stream (the last one brought 16 KiB or more), the end of the unread-input "
-        "buffer, kept between such reads. The message buffer grows as bytes arrive, at most doubling and "
-        "never past what the frame announced or the size limit, so a header alone reserves nothing; the "
-        "doublings cost copies a buffer sized from the header would not.",
+        "- **The event's layout.** An inline payload is a 32-byte block with its length in the last byte, "
+        "built in two 16-byte vector registers (SSE2 on x86-64) and stored as them, so a caller that copies "
+        "the returned event in 16-byte moves (what the compiler emits for `while let Some(event) = "
+        "conn.poll_event()`) reads each half of the payload from one store. The two tags in front of it "
+        "(the event's and the payload's) are still two 8-byte stores, because the compiler merges the "
+        "text and binary branches into one store of a variable tag: the caller's first 16-byte load waits "
+        "for both (`perf annotate` of the out-of-line driver on an Intel Xeon, 2026-12-03: most of the "
+        "driver's own samples sit on that load). Safe code cannot write the two tags as one store; "
+        "moving the text/binary choice out of the first 16 bytes would change the `Event` enum users "
+        "match on.",
+        "- **Reads land in the engine's buffer.** `read_buf` lends room for the next read while reads "
+        "stream (the last input brought 16 KiB or more): the end of the unread-input buffer, kept between "
+        "such reads. A large payload read there is unmasked into its message by one AVX2 pass while the "
+        "64 KiB read is still in the cache. Lending the message buffer itself, as until 790eeaa, meant "
+        "zeroing the room first (safe code lends only initialised memory); on `driver_decode_binary_1MiB` "
+        "the two measured within run-to-run noise of each other, and this one lends one buffer, not two. "
+        "The message buffer grows as bytes arrive, at most doubling and never past what the frame "
+        "announced or the size limit, so a header alone reserves nothing.",
         "- **Text** is `Text`, bytes validated while they arrive (simdutf8, failing fast; a small inline "
         "payload is checked for ASCII with a few word operations first); nothing re-validates them on "
         "delivery. `Text::as_str` re-checks with simdutf8 when called, because the crate has no `unsafe` "
