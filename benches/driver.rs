@@ -106,7 +106,7 @@ mod ours {
     ) -> Received {
         let mut got = Received::default();
         while got.messages < want {
-            // A large payload is read straight into the message buffer.
+            // While reads stream, they land in the engine's own buffer.
             if let Some(room) = read_buf(conn) {
                 let n = stream.read_into(room);
                 assert!(n > 0, "input ran out");

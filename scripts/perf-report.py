@@ -97,18 +97,14 @@ INLINED_SMALL = (
     "the driver it was inlined into consumed it. Now every message goes through the one pipeline (decoder "
     "shortcut, extension stage, assembler) and is written into the returned `Option<Event>` in memory; "
     "the decoder's and assembler's state lives in the connection between calls, so the compiler cannot "
-    "keep it in registers across messages as it could with dafaa61's loop. The payload half of the "
-    "returned event is written in 16-byte stores, which a caller's copy reads without waiting; the "
-    "tags in front of it are two 8-byte stores, which it still waits on (see below).")
+    "keep it in registers across messages as it could with dafaa61's loop. The returned event is "
+    "written in 16-byte stores, which a caller's copy reads without waiting, except a text event's two "
+    "tags (see below).")
 INLINED_LARGE = (
     "Slower than dafaa61 by more than 5 % on binary: the message buffer no longer trusts the header. It "
     "grows as bytes arrive, at most doubling, so a 1 MiB message is reallocated four times and about its "
     "size is copied once more; dafaa61 reserved the whole announced length at the first payload byte, the "
-    "memory bomb this change removes. The driver now reads a large payload straight into the message "
-    "buffer (`read_buf`, then `commit`), which takes the copy from the driver's buffer off, but in safe "
-    "Rust the room must be zeroed before it is lent (a memset of every byte), so the two roughly cancel; "
-    "fastwebsockets reads into uninitialised memory with `unsafe`, which this crate does not allow "
-    "outside its SIMD module.")
+    "memory bomb this change removes. The driver reads a large payload into the room `read_buf` lends behind the unread input, and one pass unmasks it from there into the message while it is in the cache; fastwebsockets reads into its own buffer and unmasks in place, one stream of memory fewer than a copy that unmasks. Reading into the message buffer itself would need its room zeroed first (safe code lends only initialised memory), which measured no faster.")
 LIMITS = {
     "decode_binary_16B_batched": INLINED_SMALL,
     "decode_text_16B_json": INLINED_SMALL,
@@ -453,16 +449,18 @@ def markdown(rows, heap, load, m, now):
         "shortcut for a whole text or binary frame with a 7-bit length), the extension stage (RSV bits), the "
         "message assembler. A whole small message is unmasked straight into its event's inline payload (up to "
         "31 bytes, no heap) and built straight into the value `poll_event` returns.",
-        "- **The event's layout.** An inline payload is a 32-byte block with its length in the last byte, "
-        "built in two 16-byte vector registers (SSE2 on x86-64) and stored as them, so a caller that copies "
-        "the returned event in 16-byte moves (what the compiler emits for `while let Some(event) = "
-        "conn.poll_event()`) reads each half of the payload from one store. The two tags in front of it "
-        "(the event's and the payload's) are still two 8-byte stores, because the compiler merges the "
-        "text and binary branches into one store of a variable tag: the caller's first 16-byte load waits "
-        "for both (`perf annotate` of the out-of-line driver on an Intel Xeon, 2026-12-03: most of the "
-        "driver's own samples sit on that load). Safe code cannot write the two tags as one store; "
-        "moving the text/binary choice out of the first 16 bytes would change the `Event` enum users "
-        "match on.",
+        "- **The event's layout.** An inline payload is a 32-byte block with its length in the last byte,"
+        " built in two 16-byte vector registers (SSE2 on x86-64) and stored as them, so a caller that "
+        "copies the returned event in 16-byte moves (what the compiler emits for `while let Some(event) ="
+        " conn.poll_event()`) reads each half of the payload from one store. The two tags in front of it "
+        "(the event's and the payload's) are constants: `poll_event` builds binary and text messages in "
+        "separate paths, since in one path the compiler stored a variable tag and a zero as two 8-byte "
+        "stores, and the caller's first 16-byte load waited for both (`perf annotate` of the out-of-line "
+        "driver on an Intel Xeon, 2026-12-03: most of the driver's own samples sat on that load). A "
+        "binary event's tags are both zero and go out as one 16-byte store (the 16 B binary row measured "
+        "22 % faster for it, median of 6 interleaved rounds); a text event's are 1 and 0, which the "
+        "compiler still writes as two 8-byte stores, so the text rows keep that stall (and measured 5 % "
+        "slower in the same rounds, within their spread: each text frame is first tried as binary).",
         "- **Reads land in the engine's buffer.** `read_buf` lends room for the next read while reads "
         "stream (the last input brought 16 KiB or more): the end of the unread-input buffer, kept between "
         "such reads. A large payload read there is unmasked into its message by one AVX2 pass while the "
@@ -489,7 +487,7 @@ def markdown(rows, heap, load, m, now):
         "allocates. Payloads are dropped after their length is read.",
         "",
         "- **rfc6455**: `Connection::open` as a server; the driver reads into the room `read_buf` offers when "
-        "it offers one (a large payload, or reads that stream) and calls `commit`, otherwise into its own 64 KiB buffer and calls "
+        "it offers one (while reads stream) and calls `commit`, otherwise into its own 64 KiB buffer and calls "
         "`handle_bytes` (handing in again what it did not take); then it drains `poll_event` and "
         "`poll_transmit`. Encoding: every message of the iteration, then "
         "`poll_transmit` until `None`, each transmit written to the sink; a 16 B payload borrowed "

@@ -143,8 +143,8 @@ fn the_contract_s_driver_reaches_none_of_these_states() {
 
 #[test]
 fn large_payloads_are_read_into_the_room_read_buf_lends() {
-    // Two 60,000-byte binary frames delivered at once: the second waits
-    // unread, so the input streams, and the third frame, delivered next,
+    // Two 60,000-byte binary frames delivered at once: that one input
+    // brought 16 KiB or more, so the input streams, and the third frame, delivered next,
     // goes into the room `read_buf` lends; the run delivered whole gives the
     // same events (the harness compares).
     let frame = Step::Frame { head: 0x82, masking: Masking::AsPeer, len: 60_000, content: Content::Zeros };

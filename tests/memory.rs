@@ -358,3 +358,47 @@ fn a_1mib_message_grows_its_buffer_with_the_bytes_received() {
         assert_eq!(live() - base, 0, "{role:?}: live heap once idle");
     }
 }
+
+#[test]
+fn a_1mib_message_read_into_the_room_lent_grows_with_the_bytes_received() {
+    for role in ROLES {
+        let wire = binary(role, &vec![0x5a; MIB], 5);
+        let base = live();
+        let mut conn = Connection::open(NOW, role, None, Config::default());
+        let (mut received, mut delivered, mut direct) = (0, 0, 0);
+        let mut seen = |event| match event {
+            Event::Binary(payload) => delivered += payload.len(),
+            other => panic!("unexpected event {other:?}"),
+        };
+        // The first 64 KiB through the caller's buffer make the input
+        // stream; the rest is read into the room `read_buf` lends.
+        let first = 64 * KIB;
+        drive(&mut conn, &wire[..first], &mut seen);
+        received += first;
+        while received < wire.len() {
+            reset_peak();
+            let room = conn.read_buf().expect("the input streams");
+            let n = room.len().min(wire.len() - received);
+            room[..n].copy_from_slice(&wire[received..received + n]);
+            conn.commit(NOW, n).expect("offered");
+            received += n;
+            direct += n;
+            while let Some(event) = conn.poll_event() {
+                seen(event);
+            }
+            let top = peak() - base;
+            // The message (at most doubling), and the 64 KiB room.
+            let bound = (2 * received + 64 * KIB) as isize;
+            assert!(top <= bound, "{role:?}: {received} bytes of a 1 MiB message received, heap peaked at {top}");
+        }
+        assert_eq!(delivered, MIB, "{role:?}: the message delivered");
+        assert!(direct > MIB / 2, "{role:?}: only {direct} bytes read into the room");
+        drain_transmits(&mut conn);
+        // The last read filled its room or brought 16 KiB or more: the room's
+        // buffer is kept for the next read, until a read brings nothing.
+        assert!(conn.heap_held() <= 64 * KIB, "{role:?}: {} B held between reads", conn.heap_held());
+        conn.commit(NOW, 0).expect("always accepted");
+        assert_eq!(conn.heap_held(), 0, "{role:?}: idle after the message");
+        assert_eq!(live() - base, 0, "{role:?}: live heap once idle");
+    }
+}

@@ -76,10 +76,14 @@ fn large_messages_read_in_place_match_handle_bytes() {
     }
 }
 
-/// Messages of about `scale` × 120 KB in all, read `steps` bytes at a time.
+/// Messages of about `scale` × 120 KB in all, read `steps` bytes at a time,
+/// behind a 20 KB message handed in at once, which makes the input stream. The unread
+/// input is limited to `step` bytes, so that every read fills the room it
+/// is lent and the input keeps streaming, through rooms of every size.
 fn large_messages_in(scale: usize, steps: &[usize]) {
     let text: String = "añ€😀 ".repeat(7_000 * scale);
     for role in [Role::Server, Role::Client] {
+        let prelude = frame_to(role, true, BINARY, &pattern(20_000));
         let mut input = frame_to(role, true, BINARY, &pattern(30_000 * scale));
         input.extend(frame_to(role, true, TEXT, text.as_bytes()));
         // Fragmented: every fragment's payload is read in place too.
@@ -89,14 +93,14 @@ fn large_messages_in(scale: usize, steps: &[usize]) {
         let want = reference(role, config(), &input);
         assert_eq!(want.len(), 4);
         for &step in steps {
-            let mut conn = Connection::open(T, role, None, config());
+            let config = config().max_unread_input(step);
+            let mut conn = Connection::open(T, role, None, config);
+            give(&mut conn, T, &prelude);
+            assert_eq!(drain(&mut conn).0, [binary(&pattern(20_000))]);
             let (events, direct) = feed(&mut conn, &input, step);
             assert_eq!(events, want, "{role:?}, reads of {step}");
-            // Reads of 64 KiB or more stream: past the first, they go into
-            // the room lent.
-            if step >= 65_536 && step < input.len() / 4 {
-                assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read into the room");
-            }
+            // Past the first, every read goes into the room lent.
+            assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read into the room");
         }
     }
 }
@@ -106,8 +110,8 @@ fn small_frames_streamed_in_are_read_into_the_unread_buffer() {
     // 64 KiB reads of small frames: once a read has brought 16 KiB or more,
     // the next read's room is behind the unread input (between frames, or
     // in a small frame's payload), and the frames are read from there.
-    let frames: Vec<u8> = (0..10_000u32).flat_map(|i| frame_to(Role::Server, true, BINARY, &i.to_le_bytes())).collect();
-    let want: Vec<Event> = (0..10_000u32).map(|i| binary(&i.to_le_bytes())).collect();
+    let frames: Vec<u8> = (0..30_000u32).flat_map(|i| frame_to(Role::Server, true, BINARY, &i.to_le_bytes())).collect();
+    let want: Vec<Event> = (0..30_000u32).map(|i| binary(&i.to_le_bytes())).collect();
     let mut conn = Connection::open(T, Role::Server, None, config());
     assert!(conn.read_buf().is_none(), "nothing streams yet");
     let (mut events, mut pos, mut rooms) = (Vec::new(), 0, Vec::new());
@@ -128,8 +132,10 @@ fn small_frames_streamed_in_are_read_into_the_unread_buffer() {
         events.extend(std::iter::from_fn(|| conn.poll_event()));
     }
     assert_eq!(events, want);
-    assert!(!rooms.is_empty() && rooms[..rooms.len() - 1].iter().all(|&n| n == 64 << 10), "{rooms:?}");
-    // The last read (34 KiB) streamed too: the buffer is kept for the next
+    // 300 KB: one 64 KiB read through the driver's buffer, then four
+    // whole rooms and a last read of 38 KiB.
+    assert!(rooms.len() >= 4 && rooms[..rooms.len() - 1].iter().all(|&n| n == 64 << 10), "{rooms:?}");
+    // The last read (38 KiB) streamed too: the buffer is kept for the next
     // one, until a read brings nothing (or less than 16 KiB).
     assert_eq!(conn.heap_held(), 64 << 10);
     assert_eq!(conn.read_buf().map(|r| r.len()), Some(64 << 10));
@@ -262,7 +268,41 @@ fn room_lent_behind_the_unread_input_is_refused_after_other_input() {
     // The driver reads into its own buffer after all: the room is gone.
     give(&mut conn, T, &frame_to(Role::Server, true, BINARY, b"new"));
     assert_eq!(drain(&mut conn).0, [binary(b"new")]);
+    assert_eq!(conn.heap_held(), 0, "the room's buffer goes with input from elsewhere");
     refused(&mut conn, LocalError::NotOffered(10), |c| c.commit(T, 10));
+    // The same with input that ends mid-frame: only the partial frame is kept.
+    give(&mut conn, T, &small_frames(0..2000));
+    drain(&mut conn);
+    assert!(conn.read_buf().is_some());
+    let frame = frame_to(Role::Server, true, BINARY, &[7; 300]);
+    give(&mut conn, T, &frame[..100]);
+    assert!(conn.heap_held() < 1024, "{} B held for a partial frame", conn.heap_held());
+    give(&mut conn, T, &frame[100..]);
+    assert_eq!(drain(&mut conn).0, [binary(&[7; 300])]);
+    assert_eq!(conn.heap_held(), 0);
+}
+
+#[test]
+fn a_short_read_and_commit_0_let_the_buffer_go() {
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    drain(&mut conn);
+    let n = conn.read_buf().expect("streaming").len();
+    let frames = small_frames(0..3);
+    conn.read_buf().expect("streaming")[..frames.len()].copy_from_slice(&frames);
+    assert!(n >= frames.len());
+    conn.commit(T, frames.len()).expect("offered");
+    assert_eq!(drain(&mut conn).0.len(), 3);
+    // The read filled nothing like its room: the buffer goes once read.
+    assert_eq!(conn.heap_held(), 0);
+    // Streaming again, then a read into the room that brings nothing.
+    give(&mut conn, T, &small_frames(0..2000));
+    drain(&mut conn);
+    assert!(conn.read_buf().is_some());
+    assert!(conn.heap_held() > 0, "the room is lent");
+    conn.poll_transmit_into(&mut [0; 64]);
+    assert_eq!(conn.commit(T, 0), Ok(()));
+    assert_eq!(conn.heap_held(), 0, "commit(0) gives the room back");
 }
 
 #[test]

@@ -45,8 +45,8 @@ enum Handshake {
 ///
 /// 1. Give it what you read: [`handle_bytes`](Self::handle_bytes) (it returns
 ///    how many bytes it took; hand it the rest after step 2), or, when
-///    [`read_buf`](Self::read_buf) offers room (in a large message, or behind
-///    the unread input while reads stream), read into that room and
+///    [`read_buf`](Self::read_buf) offers room (behind the unread input, while
+///    reads stream), read into that room and
 ///    [`commit`](Self::commit) the count (0 if the read brought nothing),
 ///    [`handle_eof`](Self::handle_eof), [`handle_transport_error`](Self::handle_transport_error),
 ///    and [`handle_timeout`](Self::handle_timeout) when the time from
@@ -61,7 +61,7 @@ enum Handshake {
 ///
 /// **Who owns what.** Input slices are borrowed for the call only: what the
 /// engine keeps of them it copies. The room from `read_buf` is the engine's
-/// (the end of the message buffer, or of the unread input's), lent until the
+/// (the end of the unread input's buffer), lent until the
 /// next call. Events and the [`Bytes`] from
 /// `poll_transmit` are the caller's. The engine holds, at most: a partial
 /// frame header (13 bytes), a control frame's payload (125), the message being
@@ -332,8 +332,10 @@ impl Connection {
     /// The first `n` bytes of the room from [`read_buf`](Self::read_buf)
     /// were read into: the same as [`handle_bytes`](Self::handle_bytes) with
     /// them, all taken. Fails with [`LocalError::NotOffered`], changing
-    /// nothing, unless the last call was a `read_buf` that offered at least
-    /// `n` bytes (one commit per `read_buf`); once the connection no longer
+    /// nothing, unless a `read_buf` offered at least `n` bytes and, since it,
+    /// no input came (`handle_bytes`, another `commit`, `handle_eof`, a
+    /// transport error), `read_buf` offered nothing, and `poll_event` did not
+    /// read all the input the room was behind (one commit per `read_buf`); once the connection no longer
     /// reads frames (closed meanwhile), the bytes are ignored. `n == 0` (the
     /// read brought nothing) is always accepted: the room is taken back, and
     /// the unread buffer goes if nothing waits in it.
@@ -419,9 +421,12 @@ impl Connection {
     /// reads everything.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty() {
-            // The common case, kept small: a whole small message, built
-            // straight into the value returned.
-            if let Some(event) = self.rx.read_small() {
+            // The common case: a whole small message, built straight into
+            // the value returned, one kind per path (see `read_small`).
+            if let Some(event) = self.rx.read_small::<false>() {
+                return Some(event);
+            }
+            if let Some(event) = self.rx.read_small::<true>() {
                 return Some(event);
             }
             if !self.rx.has_unread() {

@@ -109,13 +109,24 @@ impl Receiver {
     }
 
     /// The next message if the unread input starts with a whole small one
-    /// that the decoder's shortcut and [`Assembler::whole_small`] take;
-    /// nothing changes otherwise.
+    /// that the decoder's shortcut and [`Assembler::whole_small`] take, text
+    /// if `TEXT`, binary otherwise; nothing changes otherwise.
+    ///
+    /// One kind per call, so that the event's tags are constants: with both
+    /// kinds in one path the compiler stores a variable tag and a zero as
+    /// two 8-byte stores, and a caller's 16-byte copy of the event waits for
+    /// both (a store-forwarding stall per message). A binary event's tags
+    /// are both zero, written as one 16-byte store; a text event's (1, 0)
+    /// are still two (the compiler merges only zeros into one).
     #[inline(always)]
-    pub(super) fn read_small(&mut self) -> Option<Event> {
+    pub(super) fn read_small<const TEXT: bool>(&mut self) -> Option<Event> {
         let Receiver { decoder, extensions, message, unread, .. } = self;
         let piece = whole_data_frame(decoder, *extensions, unread.bytes())?;
-        let event = message.whole_small(piece.opcode, piece.data, false)?;
+        let kind = if TEXT { OpCode::Text } else { OpCode::Binary };
+        if piece.opcode != kind {
+            return None;
+        }
+        let event = message.whole_small(kind, piece.data, false)?;
         unread.consume(piece.used);
         Some(event)
     }
@@ -189,12 +200,10 @@ impl Receiver {
         self.unread.unlend();
     }
 
-    /// A read into the room lent brought nothing: the room goes (with the
-    /// unread buffer, if nothing waits in it).
+    /// A read brought nothing: the room lent, if any, goes, and so does the
+    /// unread buffer if nothing waits in it.
     pub(super) fn nothing_read(&mut self) {
-        if self.unread.is_lent() {
-            self.unread.commit(0);
-        }
+        self.unread.commit(0);
     }
 
     /// Drops input taken but not read: the transport failed.

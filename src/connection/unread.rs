@@ -195,22 +195,22 @@ impl Unread {
         *self = Unread::default();
     }
 
-    /// Whether room is lent now.
-    pub(super) fn is_lent(&self) -> bool {
-        self.lent > 0
-    }
-
     /// Input of `n` bytes was handed in from the caller's own buffer: it
     /// streams if it brought [`STREAMING`] bytes or more, whatever of it is
-    /// kept, and room lent before is not where it went.
+    /// kept, and room lent before is not where it went. A buffer kept for
+    /// reads into it goes if nothing waits in it: what this input leaves
+    /// unread is kept in a buffer of its own size.
     #[inline(always)]
     pub(super) fn note_input(&mut self, n: usize) {
         self.streaming = n >= STREAMING;
         self.read_in_room = false;
         self.lent = 0;
+        if self.end == 0 && self.buf.capacity() > 0 {
+            self.release();
+        }
     }
 
-    /// Stops lending room: other input came, or the room was lent elsewhere.
+    /// Stops lending room: other input came, or `read_buf` offered none.
     pub(super) fn unlend(&mut self) {
         self.lent = 0;
     }
