@@ -313,7 +313,8 @@ impl Connection {
     /// behind the unread input: at most 64 KiB and
     /// [`Config::max_unread_input`](crate::Config::max_unread_input) with
     /// what waits. The buffer is kept between such reads, and goes once its
-    /// input is read after a shorter read, or at `commit(now, 0)`: call that
+    /// input is read after a shorter read, at `handle_bytes` when nothing
+    /// waits in it, or at `commit(now, 0)`: call that
     /// when a read brings nothing (`WouldBlock`), and an idle connection
     /// holds no heap. A large payload read into it is unmasked into the
     /// message as [`poll_event`](Self::poll_event) reads it, in one pass
