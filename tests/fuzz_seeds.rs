@@ -333,6 +333,27 @@ fn seeds() -> Vec<Seed> {
             roomy(),
             [pings, vec![Step::Feed(0), Step::TakeEvents]].concat(),
         ),
+        // Found by the campaign of 2026-12-03 (a libFuzzer timeout): with no
+        // unread input allowed, read_buf lent 1-byte rooms, and the harness
+        // formatted the whole connection after each.
+        Seed::script(
+            Role::Client,
+            "no_unread_room",
+            false,
+            Settings { max_unread: 0, max_message_size: 65368, handshake_timeout: Some(1), ..Settings::roomy() },
+            vec![
+                Step::Handshake(0),
+                Step::Frame { head: 1, masking: Masking::AsPeer, len: 48127, content: Content::Zeros },
+                Step::Handshake(0),
+            ],
+        ),
+        Seed::script(
+            Role::Server,
+            "no_unread_room",
+            true,
+            Settings { streaming: true, max_unread: 0, idle: Some(100), ..Settings::roomy() },
+            vec![Step::Sample(160), Step::Sample(6)],
+        ),
     ]);
     seeds
 }

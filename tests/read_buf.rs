@@ -77,9 +77,10 @@ fn large_messages_read_in_place_match_handle_bytes() {
 }
 
 /// Messages of about `scale` × 120 KB in all, read `steps` bytes at a time,
-/// behind a 20 KB message handed in at once, which makes the input stream. The unread
-/// input is limited to `step` bytes, so that every read fills the room it
-/// is lent and the input keeps streaming, through rooms of every size.
+/// behind a 20 KB message handed in at once, which makes the input stream:
+/// the first read goes into the room lent, whatever its size; reads of
+/// 64 KiB fill their rooms and keep streaming, shorter ones end it (the
+/// rest goes through the driver's buffer).
 fn large_messages_in(scale: usize, steps: &[usize]) {
     let text: String = "añ€😀 ".repeat(7_000 * scale);
     for role in [Role::Server, Role::Client] {
@@ -93,14 +94,15 @@ fn large_messages_in(scale: usize, steps: &[usize]) {
         let want = reference(role, config(), &input);
         assert_eq!(want.len(), 4);
         for &step in steps {
-            let config = config().max_unread_input(step);
-            let mut conn = Connection::open(T, role, None, config);
+            let mut conn = Connection::open(T, role, None, config());
             give(&mut conn, T, &prelude);
             assert_eq!(drain(&mut conn).0, [binary(&pattern(20_000))]);
             let (events, direct) = feed(&mut conn, &input, step);
             assert_eq!(events, want, "{role:?}, reads of {step}");
-            // Past the first, every read goes into the room lent.
-            assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read into the room");
+            assert!(direct >= step.min(64 << 10), "{role:?}, reads of {step}: the first not read into the room");
+            if step >= 64 << 10 {
+                assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read into the room");
+            }
         }
     }
 }
@@ -387,4 +389,22 @@ fn a_short_read_inside_a_large_message_ends_the_streaming() {
     let (events, direct) = feed(&mut conn, &frame[1548..], 64 << 10);
     assert!(direct > 0, "reads of 64 KiB stream");
     assert_eq!(events, [binary(&pattern(200_000))]);
+}
+
+#[test]
+fn no_room_under_4_kib() {
+    // A limit on unread input below 4 KiB: rooms that small would make a
+    // read per few bytes, so read_buf offers none, and the driver's own
+    // buffer takes the input.
+    for limit in [0, 1, 4095] {
+        let mut conn = Connection::open(T, Role::Server, None, config().max_unread_input(limit));
+        give(&mut conn, T, &frame_to(Role::Server, true, BINARY, &pattern(20_000)));
+        assert_eq!(drain(&mut conn).0, [binary(&pattern(20_000))]);
+        assert!(conn.read_buf().is_none(), "limit {limit}");
+        assert_eq!(conn.heap_held(), 0, "limit {limit}");
+    }
+    let mut conn = Connection::open(T, Role::Server, None, config().max_unread_input(4096));
+    give(&mut conn, T, &frame_to(Role::Server, true, BINARY, &pattern(20_000)));
+    drain(&mut conn);
+    assert_eq!(conn.read_buf().map(|r| r.len()), Some(4096));
 }

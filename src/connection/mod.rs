@@ -304,8 +304,10 @@ impl Connection {
     /// buffer, so that they are copied once, by the read itself. Read into
     /// it, then call [`commit`](Self::commit) with the count read (0 if the
     /// read brought nothing). `None` while events wait, before the handshake
-    /// is done, after the input ended, and unless reads stream: read into
-    /// your own buffer and call [`handle_bytes`](Self::handle_bytes).
+    /// is done, after the input ended, unless reads stream, and when the room
+    /// would be under 4 KiB (a smaller
+    /// [`Config::max_unread_input`](crate::Config::max_unread_input)): read
+    /// into your own buffer and call [`handle_bytes`](Self::handle_bytes).
     ///
     /// Reads stream while the last input (a `handle_bytes` call or a
     /// `commit`) brought 16 KiB or more, or the last read filled its room.

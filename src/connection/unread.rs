@@ -6,6 +6,12 @@ use alloc::vec::Vec;
 /// the CPU's cache while they are decoded.
 pub(super) const READ_ROOM: usize = 64 << 10;
 
+/// The least [`Unread::room`] lends: a smaller room (a small
+/// [`Config::max_unread_input`](crate::Config::max_unread_input)) would turn
+/// every read into a call for a few bytes, where the caller's own buffer
+/// and `handle_bytes` take whole reads.
+pub(super) const MIN_ROOM: usize = 4 << 10;
+
 /// A read of at least this much says the transport is streaming: for a
 /// caller that reads into the room lent ([`Unread::room`]), the buffer is
 /// kept once read, and the next read's room is lent in it (no copy, nothing
@@ -149,16 +155,16 @@ impl Unread {
     }
 
     /// Room behind what waits, for the next read: at most [`READ_ROOM`] and
-    /// `max` with what waits (at least one byte while nothing waits), lent
-    /// until the next call. `None` unless the input streams: a connection
-    /// that reads a little at a time holds no buffer.
+    /// `max` with what waits, lent until the next call. `None` unless the
+    /// input streams (a connection that reads a little at a time holds no
+    /// buffer), and when that leaves less than [`MIN_ROOM`].
     pub(super) fn room(&mut self, max: usize) -> Option<&mut [u8]> {
         self.lent = 0;
         if !self.streaming {
             return None;
         }
-        let n = READ_ROOM.min(max.saturating_sub(self.len()).max(usize::from(self.is_empty())));
-        if n == 0 {
+        let n = READ_ROOM.min(max.saturating_sub(self.len()));
+        if n < MIN_ROOM {
             return None;
         }
         self.compact();
