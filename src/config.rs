@@ -83,7 +83,8 @@ pub struct Config {
     /// up to [`max_handshake_bytes`](Self::max_handshake_bytes), may exceed
     /// it once.) It also bounds the room
     /// [`read_buf`](crate::Connection::read_buf) lends behind the unread
-    /// input, and so the buffer kept between streaming reads. Default 64 KiB.
+    /// input, and so the buffer kept between streaming reads; below 4 KiB it
+    /// lends none. Default 64 KiB.
     pub max_unread_input: usize,
     /// Where client mask keys and the handshake nonce come from. Default the OS.
     pub random: Random,

@@ -78,9 +78,10 @@ fn large_messages_read_in_place_match_handle_bytes() {
 
 /// Messages of about `scale` × 120 KB in all, read `steps` bytes at a time,
 /// behind a 20 KB message handed in at once, which makes the input stream:
-/// the first read goes into the room lent, whatever its size; reads of
-/// 64 KiB fill their rooms and keep streaming, shorter ones end it (the
-/// rest goes through the driver's buffer).
+/// the first read goes into the room lent, whatever its size. From 4 KiB
+/// on, the unread input is limited to `step`, so that every read fills its
+/// room and keeps streaming; shorter reads end it (the rest goes through
+/// the driver's buffer).
 fn large_messages_in(scale: usize, steps: &[usize]) {
     let text: String = "añ€😀 ".repeat(7_000 * scale);
     for role in [Role::Server, Role::Client] {
@@ -94,13 +95,14 @@ fn large_messages_in(scale: usize, steps: &[usize]) {
         let want = reference(role, config(), &input);
         assert_eq!(want.len(), 4);
         for &step in steps {
-            let mut conn = Connection::open(T, role, None, config());
+            let config = if step >= 4096 { config().max_unread_input(step) } else { config() };
+            let mut conn = Connection::open(T, role, None, config);
             give(&mut conn, T, &prelude);
             assert_eq!(drain(&mut conn).0, [binary(&pattern(20_000))]);
             let (events, direct) = feed(&mut conn, &input, step);
             assert_eq!(events, want, "{role:?}, reads of {step}");
             assert!(direct >= step.min(64 << 10), "{role:?}, reads of {step}: the first not read into the room");
-            if step >= 64 << 10 {
+            if step >= 4096 {
                 assert!(direct > input.len() / 2, "{role:?}, reads of {step}: only {direct} bytes read into the room");
             }
         }
@@ -407,4 +409,21 @@ fn no_room_under_4_kib() {
     give(&mut conn, T, &frame_to(Role::Server, true, BINARY, &pattern(20_000)));
     drain(&mut conn);
     assert_eq!(conn.read_buf().map(|r| r.len()), Some(4096));
+    // Input waiting leaves less than 4 KiB of the default 64 KiB: no room.
+    let mut conn = Connection::open(T, Role::Server, None, config());
+    give(&mut conn, T, &small_frames(0..2000));
+    drain(&mut conn);
+    let frames = small_frames(0..6200);
+    let room = conn.read_buf().expect("streaming");
+    assert_eq!(room.len(), 64 << 10);
+    room[..frames.len()].copy_from_slice(&frames);
+    conn.commit(T, frames.len()).expect("offered");
+    assert_eq!(conn.poll_event(), Some(binary(&0u32.to_le_bytes())));
+    // 61,990 bytes wait unread: 3,546 of the 64 KiB limit are left.
+    assert!(conn.read_buf().is_none(), "a room under 4 KiB");
+    // 100 messages more read: 4,546 left, a room again.
+    for i in 1..=100u32 {
+        assert_eq!(conn.poll_event(), Some(binary(&i.to_le_bytes())));
+    }
+    assert_eq!(conn.read_buf().map(|r| r.len()), Some((64 << 10) - (frames.len() - 10 * 101)));
 }

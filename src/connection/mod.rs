@@ -306,8 +306,9 @@ impl Connection {
     /// read brought nothing). `None` while events wait, before the handshake
     /// is done, after the input ended, unless reads stream, and when the room
     /// would be under 4 KiB (a smaller
-    /// [`Config::max_unread_input`](crate::Config::max_unread_input)): read
-    /// into your own buffer and call [`handle_bytes`](Self::handle_bytes).
+    /// [`Config::max_unread_input`](crate::Config::max_unread_input), or less
+    /// than 4 KiB of it left behind the input waiting): read into your own
+    /// buffer and call [`handle_bytes`](Self::handle_bytes).
     ///
     /// Reads stream while the last input (a `handle_bytes` call or a
     /// `commit`) brought 16 KiB or more, or the last read filled its room.
