@@ -6,6 +6,8 @@ mod send;
 mod timers;
 mod unread;
 
+pub(crate) use unread::MIN_ROOM;
+
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -345,7 +347,8 @@ impl Connection {
     /// the unread buffer goes if nothing waits in it.
     pub fn commit(&mut self, now: Duration, n: usize) -> Result<(), LocalError> {
         if n == 0 {
-            self.rx.nothing_read();
+            // The room lent, if any, goes, and the buffer if nothing waits.
+            self.rx.commit(0);
             return Ok(());
         }
         if self.phase.allows().reads != Reads::Frames {

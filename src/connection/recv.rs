@@ -179,7 +179,8 @@ impl Receiver {
     }
 
     /// `n` bytes were read into the room offered: they wait unread, to be
-    /// read as events are taken.
+    /// read as events are taken. `n == 0`: the room lent, if any, goes, and
+    /// the buffer too if nothing waits in it.
     pub(super) fn commit(&mut self, n: usize) {
         self.unread.commit(n);
     }
@@ -198,12 +199,6 @@ impl Receiver {
     /// Stops lending room: no `commit` until the next `read_room`.
     pub(super) fn unlend(&mut self) {
         self.unread.unlend();
-    }
-
-    /// A read brought nothing: the room lent, if any, goes, and so does the
-    /// unread buffer if nothing waits in it.
-    pub(super) fn nothing_read(&mut self) {
-        self.unread.commit(0);
     }
 
     /// Drops input taken but not read: the transport failed.

@@ -10,7 +10,7 @@ pub(super) const READ_ROOM: usize = 64 << 10;
 /// [`Config::max_unread_input`](crate::Config::max_unread_input)) would turn
 /// every read into a call for a few bytes, where the caller's own buffer
 /// and `handle_bytes` take whole reads.
-pub(super) const MIN_ROOM: usize = 4 << 10;
+pub(crate) const MIN_ROOM: usize = 4 << 10;
 
 /// A read of at least this much says the transport is streaming: for a
 /// caller that reads into the room lent ([`Unread::room`]), the buffer is

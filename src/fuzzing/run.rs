@@ -491,7 +491,7 @@ impl Run {
     /// one, and commits it; returns how many bytes went in.
     fn read_into_room(&mut self, data: &[u8]) -> Option<usize> {
         let room = self.conn.read_buf()?;
-        assert!(room.len() >= 4096, "read_buf lent a room of {} bytes, under 4 KiB", room.len());
+        assert!(room.len() >= crate::connection::MIN_ROOM, "read_buf lent a room of {} bytes, under 4 KiB", room.len());
         let n = room.len().min(data.len());
         room[..n].copy_from_slice(&data[..n]);
         assert_eq!(self.conn.commit(self.now, n), Ok(()), "commit of {n} bytes the room lent");
