@@ -29,7 +29,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((IDLE + 100)) ]; th
     exit 1
 fi
 
-cargo build --release --example tokio_echo --example peer_echo --example loadgen
+cargo build --release --features tokio --example tokio_echo --example peer_echo --example loadgen
 mkdir -p target/perf
 LOG=$(mktemp -d)
 SERVER_PID=

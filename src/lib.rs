@@ -44,6 +44,9 @@ extern crate alloc;
 #[cfg(any(feature = "std", feature = "fuzzing"))]
 extern crate std;
 
+#[cfg(feature = "std")]
+#[forbid(unsafe_code)]
+pub mod adapter;
 #[forbid(unsafe_code)]
 mod close;
 #[forbid(unsafe_code)]
@@ -78,6 +81,9 @@ mod role;
 mod simd;
 #[forbid(unsafe_code)]
 mod state;
+#[cfg(feature = "tokio")]
+#[forbid(unsafe_code)]
+pub mod tokio;
 #[forbid(unsafe_code)]
 mod utf8;
 

@@ -195,6 +195,14 @@ impl Payload {
         }
     }
 
+    /// The shared buffer, or the payload back when it is inline.
+    pub(crate) fn into_shared(self) -> Result<Bytes, Payload> {
+        match self.0 {
+            Repr::Shared(b) => Ok(b),
+            Repr::Inline(_) => Err(self),
+        }
+    }
+
     /// The payload as [`Bytes`]; copies only an inline payload.
     pub fn into_bytes(self) -> Bytes {
         match self.0 {

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::local_error::LocalError;
-use crate::payload::Payload;
+use crate::payload::{Payload, Text};
 use crate::role::Role;
 use crate::state::{Input, Phase};
 
@@ -45,13 +45,26 @@ impl Connection {
     /// the transmit buffer instead, which is cheaper than another write). A
     /// client must mask, so it copies.
     pub fn send_binary_bytes(&mut self, data: Bytes) -> Result<(), LocalError> {
+        self.send_shared(OpCode::Binary, data)
+    }
+
+    /// Sends a text message in one frame without copying it, as
+    /// [`send_binary_bytes`](Self::send_binary_bytes) does: a server queues a
+    /// large [`Text`]'s buffer itself (a small or inline one is copied).
+    pub fn send_text_bytes(&mut self, text: Text) -> Result<(), LocalError> {
+        match text.into_payload().into_shared() {
+            Ok(bytes) => self.send_shared(OpCode::Text, bytes),
+            Err(inline) => self.send_message(OpCode::Text, &inline),
+        }
+    }
+
+    fn send_shared(&mut self, opcode: OpCode, data: Bytes) -> Result<(), LocalError> {
         if self.role == Role::Client || data.len() < SHARE_MIN {
-            return self.send_binary(&data);
+            return self.send_message(opcode, &data);
         }
         self.check_new_message()?;
         let mut head = [0; MAX_HEADER_LEN];
-        let n = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, len: data.len() as u64 }
-            .encode(&mut head);
+        let n = FrameHeader { fin: true, rsv: 0, opcode, mask: None, len: data.len() as u64 }.encode(&mut head);
         self.out.write(&head[..n], &[], None);
         self.out.push_shared(data);
         Ok(())

@@ -1,0 +1,256 @@
+//! One connection over an async socket: the polled steps every handle
+//! ([`WebSocket`](super::WebSocket), its halves, the handshake) is built from.
+//!
+//! Nothing here awaits: each `poll_*` does what it can, registers the waker
+//! with the socket or the timer, and returns. Every piece of state lives in
+//! [`Inner`], none in a future, which is what makes `recv` cancel-safe.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use std::boxed::Box;
+use std::io;
+use std::time::Duration;
+
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::time::{Instant, Sleep, sleep_until};
+
+use crate::adapter::{Driver, Error, Message, Settings, Step};
+use crate::close::CloseEvent;
+use crate::connection::Connection;
+use crate::local_error::LocalError;
+
+/// How far the end of the transport has got, once the connection closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Finish {
+    /// Writing what is left (a close reply, a rejection).
+    Writing,
+    /// Shutting the write side down.
+    ShuttingDown,
+    /// Reading and dropping the peer's last bytes until EOF or this time.
+    Lingering(Instant),
+    Done,
+}
+
+pub(crate) struct Inner<S> {
+    pub(crate) io: S,
+    pub(crate) d: Driver,
+    /// The engine's time origin.
+    start: Instant,
+    /// The engine's deadline, or the linger's: made the first time one is
+    /// armed, so a connection without timers never holds one.
+    sleep: Option<Pin<Box<Sleep>>>,
+    finish: Finish,
+    /// Split: the read half was dropped, so closing must read for itself.
+    pub(crate) reader_gone: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
+    /// `conn` was made at time zero, now.
+    pub(crate) fn new(io: S, conn: Connection, settings: &Settings) -> Self {
+        Inner {
+            io,
+            d: Driver::new(conn, settings),
+            start: Instant::now(),
+            sleep: None,
+            finish: Finish::Writing,
+            reader_gone: false,
+        }
+    }
+
+    /// The engine's time.
+    pub(crate) fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    // ----- steps -----
+
+    /// Writes what the engine transmits, then flushes the socket.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let io = &mut self.io;
+        ready!(self.d.write(|bytes| Pin::new(&mut *io).poll_write(cx, bytes)))?;
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// One read into the engine.
+    fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let now = self.now();
+        let io = &mut self.io;
+        self.d.read(now, |buf| {
+            let mut buf = ReadBuf::new(buf);
+            Pin::new(&mut *io).poll_read(cx, &mut buf).map_ok(|()| buf.filled().len())
+        })
+    }
+
+    /// Arms the sleep at `at`; whether it has passed.
+    fn poll_sleep(&mut self, cx: &mut Context<'_>, at: Instant) -> bool {
+        let sleep = match &mut self.sleep {
+            Some(sleep) => {
+                if sleep.deadline() != at {
+                    sleep.as_mut().reset(at);
+                }
+                sleep
+            }
+            None => self.sleep.insert(Box::pin(sleep_until(at))),
+        };
+        sleep.as_mut().poll(cx).is_ready()
+    }
+
+    /// Arms the engine's timer; whether it ran out (the engine was told).
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.d.conn.poll_timeout() else { return false };
+        if self.poll_sleep(cx, self.start + at) {
+            let now = self.now();
+            self.d.conn.handle_timeout(now);
+            return true;
+        }
+        false
+    }
+
+    /// One round of I/O: write, the timer, one read. `Ready` when something
+    /// happened (look at the events again), `Pending` when all three wait.
+    fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let now = self.now();
+        if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+            self.d.fail(now, &e);
+            return Poll::Ready(());
+        }
+        if self.poll_timer(cx) {
+            return Poll::Ready(());
+        }
+        match ready!(self.poll_read_in(cx)) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => self.d.fail(now, &e),
+            _ => {}
+        }
+        Poll::Ready(())
+    }
+
+    /// Once closed: writes what is left, shuts the write side down, lingers.
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match self.finish {
+                Finish::Writing => match ready!(self.poll_write_out(cx)) {
+                    Ok(()) => self.finish = Finish::ShuttingDown,
+                    Err(_) => self.finish = Finish::Done,
+                },
+                Finish::ShuttingDown => {
+                    let shut = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                    self.finish = match shut {
+                        Ok(()) if !self.d.linger.is_zero() => Finish::Lingering(Instant::now() + self.d.linger),
+                        _ => Finish::Done,
+                    };
+                }
+                Finish::Lingering(until) => {
+                    if self.poll_sleep(cx, until) {
+                        self.finish = Finish::Done;
+                        continue;
+                    }
+                    // The engine is closed: it takes these bytes and drops them.
+                    match ready!(self.poll_read_in(cx)) {
+                        Ok(0) | Err(_) => self.finish = Finish::Done,
+                        Ok(_) => {}
+                    }
+                }
+                Finish::Done => return Poll::Ready(()),
+            }
+        }
+    }
+
+    // ----- what the handles call -----
+
+    /// The next message; `None` after a clean end, the failure once after
+    /// another, then `None`. Pings are answered and queued bytes written
+    /// meanwhile.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            match self.d.next(self.now()) {
+                Some(Step::Message(message)) => return Poll::Ready(Some(Ok(message))),
+                Some(Step::Open | Step::Request) => continue,
+                None => {}
+            }
+            if self.d.is_closed() {
+                ready!(self.poll_finish(cx));
+                return Poll::Ready(self.d.take_failure().map(Err));
+            }
+            ready!(self.poll_io(cx));
+        }
+    }
+
+    /// Until the request (server) or the opening (client) arrives.
+    pub(crate) fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            match self.d.next(self.now()) {
+                Some(Step::Request | Step::Open) => return Poll::Ready(Ok(())),
+                // None comes before the opening.
+                Some(Step::Message(_)) => continue,
+                None => {}
+            }
+            if self.d.is_closed() {
+                ready!(self.poll_finish(cx));
+                let failure = self.d.take_failure();
+                return Poll::Ready(Err(failure.unwrap_or(Error::Connection(crate::Error::ClosedBeforeOpen))));
+            }
+            ready!(self.poll_io(cx));
+        }
+    }
+
+    /// Until the connection has closed and the transport ended; messages
+    /// that arrive meanwhile are dropped, as the browser drops them once
+    /// `close()` was called.
+    pub(crate) fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        loop {
+            while self.d.next(self.now()).is_some() {}
+            if let Some(close) = &self.d.closed {
+                let close = close.clone();
+                ready!(self.poll_finish(cx));
+                return Poll::Ready(close);
+            }
+            ready!(self.poll_io(cx));
+        }
+    }
+
+    /// Until a message may be queued: the write queue is below the high-water
+    /// mark. Writes (and runs the timer) meanwhile.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            if self.d.is_ended() {
+                return Poll::Ready(Err(Error::Local(LocalError::Closed)));
+            }
+            if self.d.has_room() {
+                return Poll::Ready(Ok(()));
+            }
+            match self.poll_write_out(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => {
+                    self.d.fail(self.now(), &e);
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+                Poll::Pending if self.poll_timer(cx) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Until everything queued is written and the socket flushed.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            match self.poll_write_out(cx) {
+                Poll::Ready(Ok(())) => return Poll::Ready(Ok(())),
+                Poll::Ready(Err(e)) => {
+                    self.d.fail(self.now(), &e);
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+                Poll::Pending if self.poll_timer(cx) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Starts the closing handshake, unless it started already.
+    pub(crate) fn start_close(&mut self, code: crate::CloseCode, reason: &str) -> Result<(), Error> {
+        match self.d.conn.close(self.now(), code, reason) {
+            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => Ok(()),
+            Err(e) => Err(Error::Local(e)),
+        }
+    }
+}

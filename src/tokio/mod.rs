@@ -1,0 +1,407 @@
+//! The engine under tokio (feature `tokio`): [`WebSocket`] over any
+//! `AsyncRead + AsyncWrite`, a [`Stream`] of [`Message`]s and a [`Sink`] of
+//! them, with the engine's timers, pings and closing handshake run for you.
+//!
+//! ```no_run
+//! use rfc6455::tokio::{accept, Message};
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9002").await?;
+//! loop {
+//!     let (tcp, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let mut ws = accept(tcp).await?;
+//!         while let Some(message) = ws.recv().await {
+//!             ws.send(message?).await?;
+//!         }
+//!         Ok::<_, rfc6455::tokio::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! **Who drives what.** There is no background task: the connection makes
+//! progress while one of its methods is polled. [`WebSocket::recv`] (or a
+//! read half's) also writes what is queued, so pongs, close replies and
+//! keepalive pings go out while the application only awaits messages, even on
+//! a read half whose write half is idle. Sending waits while the write queue
+//! is at [`Settings::write_high_water`], so a peer that does not read cannot
+//! make the sender's memory grow.
+//!
+//! **Cancellation.** `recv` is cancel-safe: all state lives in the
+//! `WebSocket`, none in the future, so a `recv` dropped in `tokio::select!`
+//! loses no byte and no message. Each method says what it does when dropped.
+
+mod inner;
+mod split;
+
+use core::future::poll_fn;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::io;
+use std::string::String;
+use std::time::Duration;
+
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::net::TcpStream;
+use futures_core::Stream;
+use futures_sink::Sink;
+
+use crate::adapter::Driver;
+pub use crate::adapter::{Error, Message, Reject, Settings, TrySendError};
+use crate::close::{CloseCode, CloseEvent};
+use crate::connection::Connection;
+use crate::handshake::{Accept, ClientRequest, Opened, Request};
+use crate::role::Role;
+use crate::state::ReadyState;
+use inner::Inner;
+pub use split::{ReadHalf, WriteHalf};
+
+/// Accepts a WebSocket upgrade on `stream` with the default [`Settings`]: no
+/// subprotocol; a request that is not an upgrade is answered 426 and gives
+/// [`Error::Rejected`].
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> Result<WebSocket<S>, Error> {
+    Builder::default().accept(stream).await
+}
+
+/// Accepts or refuses the upgrade request on `stream` as `decide` says: it
+/// sees the [`Request`] (path, headers, offered subprotocols) and returns an
+/// [`Accept`] (with the subprotocol it picked) or a [`Reject`] (401, 404, a
+/// page for a plain `GET`).
+pub async fn accept_with<S, F>(stream: S, decide: F) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    Builder::default().accept_with(stream, decide).await
+}
+
+/// Connects to a `ws://` URL over TCP (`Nagle` off), with the default
+/// [`Settings`].
+pub async fn connect(url: &str) -> Result<WebSocket<ClientStream>, Error> {
+    Builder::default().connect(url).await
+}
+
+/// The client handshake for `request` over a stream the caller connected.
+pub async fn connect_with<S: AsyncRead + AsyncWrite + Unpin>(
+    request: &ClientRequest,
+    stream: S,
+) -> Result<WebSocket<S>, Error> {
+    Builder::default().connect_with(request, stream).await
+}
+
+/// The handshakes with [`Settings`] of your own.
+///
+/// ```
+/// use std::time::Duration;
+/// use rfc6455::{Config, tokio::{Builder, Settings}};
+/// let builder = Builder::new(
+///     Settings::default().config(Config::default().idle_timeout(Some(Duration::from_secs(60)))),
+/// );
+/// ```
+///
+/// None of its futures is cancel-safe: dropping one abandons the connection.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    settings: Settings,
+}
+
+impl Builder {
+    /// Handshakes with these settings.
+    pub fn new(settings: Settings) -> Self {
+        Builder { settings }
+    }
+
+    /// As [`accept`](fn@accept).
+    pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(&self, stream: S) -> Result<WebSocket<S>, Error> {
+        self.accept_with(stream, |request| match request.is_upgrade() {
+            true => Ok(Accept::new()),
+            false => Err(Reject::new(426).header("Upgrade", "websocket").body("WebSocket only\n")),
+        })
+        .await
+    }
+
+    /// As [`accept_with`](fn@accept_with).
+    pub async fn accept_with<S, F>(&self, stream: S, decide: F) -> Result<WebSocket<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
+        let conn = Connection::server(Duration::ZERO, Driver::config(&self.settings));
+        let mut inner = Inner::new(stream, conn, &self.settings);
+        poll_fn(|cx| inner.poll_handshake(cx)).await?;
+        let Some(request) = inner.d.request.take() else {
+            return Err(Error::Connection(crate::Error::ClosedBeforeOpen));
+        };
+        let now = inner.now();
+        let decision = match decide(&request) {
+            Ok(_) if !request.is_upgrade() => Err(Reject::new(426).header("Upgrade", "websocket")),
+            decision => decision,
+        };
+        match decision {
+            Ok(accept) => inner.d.conn.accept(now, accept)?,
+            Err(reject) => {
+                let (status, headers, body) = reject.parts();
+                inner.d.conn.reject(now, status, &headers, body)?;
+                poll_fn(|cx| inner.poll_closed(cx)).await;
+                return Err(Error::Rejected(status));
+            }
+        }
+        // The 101 goes out now, not with the first message.
+        poll_fn(|cx| inner.poll_flush(cx)).await?;
+        Ok(WebSocket { inner })
+    }
+
+    /// As [`connect`](fn@connect).
+    pub async fn connect(&self, url: &str) -> Result<WebSocket<ClientStream>, Error> {
+        let request = ClientRequest::new(url)?;
+        if request.is_secure() {
+            return Err(Error::TlsUnavailable);
+        }
+        let tcp = TcpStream::connect((request.host(), request.port())).await?;
+        tcp.set_nodelay(true)?;
+        self.connect_with(&request, ClientStream { tcp }).await
+    }
+
+    /// As [`connect_with`](fn@connect_with).
+    pub async fn connect_with<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        request: &ClientRequest,
+        stream: S,
+    ) -> Result<WebSocket<S>, Error> {
+        let conn = Connection::client(Duration::ZERO, request, Driver::config(&self.settings))?;
+        let mut inner = Inner::new(stream, conn, &self.settings);
+        poll_fn(|cx| inner.poll_handshake(cx)).await?;
+        Ok(WebSocket { inner })
+    }
+
+    /// A connection whose handshake was done elsewhere (hyper or axum's
+    /// upgrade, HTTP/2 extended CONNECT): OPEN at once, with the subprotocol
+    /// agreed on.
+    pub fn open<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        role: Role,
+        protocol: Option<String>,
+    ) -> WebSocket<S> {
+        let conn = Connection::open(Duration::ZERO, role, protocol, Driver::config(&self.settings));
+        WebSocket { inner: Inner::new(stream, conn, &self.settings) }
+    }
+}
+
+/// A WebSocket connection over `S`.
+///
+/// Receive with [`recv`](Self::recv) or as a [`Stream`]; send with
+/// [`send`](Self::send), [`try_send`](Self::try_send) or as a [`Sink`]; end
+/// with [`close`](Self::close). [`split`](Self::split) gives halves that two
+/// tasks can use at once.
+pub struct WebSocket<S> {
+    inner: Inner<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// The next message. `None` once the connection has closed cleanly (see
+    /// [`close_event`](Self::close_event)); after any other end, the failure
+    /// once, then `None`. Meanwhile it answers pings, writes what is queued
+    /// and runs the engine's timers.
+    ///
+    /// Cancel-safe: dropping the future loses nothing; the next call goes on
+    /// where it stopped.
+    pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
+        poll_fn(|cx| self.inner.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll function.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        self.inner.poll_recv(cx)
+    }
+
+    /// Sends a message and waits until it is written to the socket: first
+    /// until the write queue is below [`Settings::write_high_water`], then
+    /// until everything queued is written.
+    ///
+    /// If dropped while it waits for room, the message is dropped unsent; once
+    /// queued, it goes out with the next call that writes (`recv`, `flush`,
+    /// another `send`).
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_ready(cx)).await?;
+        self.inner.d.send(message.into())?;
+        poll_fn(|cx| self.inner.poll_flush(cx)).await
+    }
+
+    /// Queues a message without waiting, unless the write queue is at
+    /// [`Settings::write_high_water`]: then it hands the message back. It is
+    /// written by the next call that writes (`recv`, `flush`, `send`).
+    pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError> {
+        try_send(&mut self.inner, message.into())
+    }
+
+    /// Waits until everything queued is written and the socket flushed.
+    /// Cancel-safe.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_flush(cx)).await
+    }
+
+    /// Sends a ping (up to 125 bytes) and waits until it is written.
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.inner.d.conn.send_ping(payload)?;
+        poll_fn(|cx| self.inner.poll_flush(cx)).await
+    }
+
+    /// Closes with `code` and `reason` (at most 123 bytes), as the browser's
+    /// `close(code, reason)`, and waits for the end: the peer's answer (or
+    /// the close timeout), the write side shut down, the linger. Messages
+    /// that arrive meanwhile are dropped. [`CloseCode::NO_STATUS`] with an
+    /// empty reason sends a close frame without a code.
+    ///
+    /// Gives the close event, as the browser's `CloseEvent`. A code that may
+    /// not be sent is an error and changes nothing. Cancel-safe: call it
+    /// again to go on waiting.
+    pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<CloseEvent, Error> {
+        self.inner.start_close(code.into(), reason)?;
+        Ok(poll_fn(|cx| self.inner.poll_closed(cx)).await)
+    }
+
+    /// Ends the connection at once, without a closing handshake, as Node's
+    /// `terminate()`: what is queued is dropped and the close event reports
+    /// 1006. Drop the `WebSocket` (or await `close`, which then only shuts
+    /// the socket down) to close the socket.
+    pub fn terminate(&mut self) {
+        let now = self.inner.now();
+        self.inner.d.conn.terminate(now);
+    }
+
+    /// Splits into a read half and a write half that two tasks can use at
+    /// once; neither waits for the other's I/O. Either half keeps the
+    /// connection going: the read half writes pongs and close replies
+    /// itself.
+    pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
+        split::split(self.inner)
+    }
+}
+
+impl<S> WebSocket<S> {
+    /// The browser's `readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        self.inner.d.conn.ready_state()
+    }
+
+    /// The subprotocol agreed on, as the browser's `protocol`.
+    pub fn protocol(&self) -> Option<&str> {
+        self.inner.d.conn.protocol()
+    }
+
+    /// The extensions agreed on, as the browser's `extensions`.
+    pub fn extensions(&self) -> &[String] {
+        self.inner.d.conn.extensions()
+    }
+
+    /// Client: the server's 101 response (its headers, the protocol and
+    /// extensions it agreed to). `None` on a server or an opened connection.
+    pub fn response(&self) -> Option<&Opened> {
+        self.inner.d.opened.as_deref().filter(|_| self.inner.d.conn.role() == Role::Client)
+    }
+
+    /// Bytes queued and not yet written to the socket (frames with their
+    /// headers), the measure [`Settings::write_high_water`] applies to.
+    pub fn buffered_amount(&self) -> usize {
+        self.inner.d.buffered()
+    }
+
+    /// The close event, once the connection has ended.
+    pub fn close_event(&self) -> Option<&CloseEvent> {
+        self.inner.d.closed.as_ref()
+    }
+
+    /// The engine, to read its state.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.d.conn
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &S {
+        &self.inner.io
+    }
+}
+
+impl<S> core::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WebSocket").field("ready_state", &self.ready_state()).finish_non_exhaustive()
+    }
+}
+
+/// What `try_send` does on either handle.
+fn try_send<S: AsyncRead + AsyncWrite + Unpin>(inner: &mut Inner<S>, message: Message) -> Result<(), TrySendError> {
+    if inner.d.is_ended() {
+        return Err(TrySendError::Failed(Error::Local(crate::LocalError::Closed)));
+    }
+    if !inner.d.has_room() {
+        return Err(TrySendError::Full(message));
+    }
+    inner.d.send(message).map_err(|e| TrySendError::Failed(Error::Local(e)))
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_recv(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        Ok(self.get_mut().inner.d.send(message)?)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_flush(cx)
+    }
+
+    /// Closes with 1000 and waits for the end, as [`WebSocket::close`].
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let inner = &mut self.get_mut().inner;
+        inner.start_close(CloseCode::NORMAL, "")?;
+        inner.poll_closed(cx).map(|_| Ok(()))
+    }
+}
+
+/// The socket [`connect`](fn@connect) opens: TCP (and, with TLS, a TLS
+/// stream over it).
+#[derive(Debug)]
+pub struct ClientStream {
+    tcp: TcpStream,
+}
+
+impl ClientStream {
+    /// The TCP stream.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+}
+
+impl AsyncRead for ClientStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ClientStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}

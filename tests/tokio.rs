@@ -1,0 +1,337 @@
+//! The tokio adapter over in-memory duplex pipes and real sockets on
+//! 127.0.0.1: handshakes, echo, closing, timers, split halves, backpressure.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rfc6455::tokio::{self as ws, Builder, Error, Message, Reject, Settings, TrySendError};
+use rfc6455::{Accept, ClientRequest, CloseCode, Config, ReadyState};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, duplex};
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+
+const URL: &str = "ws://127.0.0.1/chat";
+
+/// A connected client and server over a duplex pipe of `capacity` bytes.
+async fn pair_with(
+    capacity: usize,
+    server: Settings,
+    client: Settings,
+) -> (ws::WebSocket<DuplexStream>, ws::WebSocket<DuplexStream>) {
+    let (a, b) = duplex(capacity);
+    let accept = tokio::spawn(async move { Builder::new(server).accept(a).await });
+    let request = ClientRequest::new(URL).unwrap();
+    let client = Builder::new(client).connect_with(&request, b).await.unwrap();
+    (client, accept.await.unwrap().unwrap())
+}
+
+async fn pair() -> (ws::WebSocket<DuplexStream>, ws::WebSocket<DuplexStream>) {
+    pair_with(64 << 10, Settings::default(), Settings::default()).await
+}
+
+#[tokio::test]
+async fn echo_and_close_with_a_code_and_a_reason() {
+    let (mut client, mut server) = pair().await;
+    assert_eq!(client.ready_state(), ReadyState::Open);
+    let echo = tokio::spawn(async move {
+        while let Some(message) = server.recv().await {
+            server.send(message.unwrap()).await.unwrap();
+        }
+        server.close_event().cloned().unwrap()
+    });
+    let big = vec![7u8; 300_000];
+    client.send("héllo").await.unwrap();
+    client.send(big.clone()).await.unwrap();
+    client.send(Message::text("x".repeat(70_000))).await.unwrap();
+    assert_eq!(client.recv().await.unwrap().unwrap(), Message::text("héllo"));
+    assert_eq!(client.recv().await.unwrap().unwrap(), Message::binary(big));
+    let text = client.recv().await.unwrap().unwrap();
+    assert!(text.is_text() && text.len() == 70_000);
+    let close = client.close(4000, "fin ✓").await.unwrap();
+    assert_eq!((close.code, close.reason.as_str(), close.was_clean), (CloseCode::from(4000), "fin ✓", true));
+    let seen = echo.await.unwrap();
+    assert_eq!((seen.code, seen.reason.as_str(), seen.was_clean), (CloseCode::from(4000), "fin ✓", true));
+    assert!(client.recv().await.is_none(), "nothing after the end");
+    assert!(matches!(client.send("late").await, Err(Error::Local(_))));
+}
+
+#[tokio::test]
+async fn stream_and_sink() {
+    let (mut client, server) = pair().await;
+    let (sink, stream) = server.split_sink_stream();
+    let echo = tokio::spawn(stream.forward(sink));
+    client.feed(Message::text("one")).await.unwrap();
+    client.feed(Message::binary(&b"two"[..])).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), Message::text("one"));
+    assert_eq!(client.next().await.unwrap().unwrap(), Message::binary(&b"two"[..]));
+    SinkExt::close(&mut client).await.unwrap();
+    assert_eq!(client.close_event().unwrap().code, CloseCode::NORMAL);
+    echo.await.unwrap().unwrap();
+}
+
+/// `WebSocket` split as `Stream` + `Sink`, for `forward`.
+trait SplitSinkStream: Sized {
+    fn split_sink_stream(self) -> (ws::WriteHalf<DuplexStream>, ws::ReadHalf<DuplexStream>);
+}
+
+impl SplitSinkStream for ws::WebSocket<DuplexStream> {
+    fn split_sink_stream(self) -> (ws::WriteHalf<DuplexStream>, ws::ReadHalf<DuplexStream>) {
+        let (read, write) = self.split();
+        (write, read)
+    }
+}
+
+#[tokio::test]
+async fn accept_with_picks_a_subprotocol_or_refuses() {
+    let (a, b) = duplex(1 << 16);
+    let server = tokio::spawn(ws::accept_with(a, |request| {
+        assert_eq!(request.path, "/chat");
+        Ok(Accept::new().protocol("v2"))
+    }));
+    let request = ClientRequest::new(URL).unwrap().protocol("v1").protocol("v2");
+    let client = ws::connect_with(&request, b).await.unwrap();
+    assert_eq!(client.protocol(), Some("v2"));
+    assert_eq!(server.await.unwrap().unwrap().protocol(), Some("v2"));
+
+    let (a, b) = duplex(1 << 16);
+    let server =
+        tokio::spawn(ws::accept_with(a, |_| Err(Reject::new(401).header("WWW-Authenticate", "Bearer").body("no\n"))));
+    let refused = ws::connect_with(&ClientRequest::new(URL).unwrap(), b).await.unwrap_err();
+    match refused {
+        Error::Connection(rfc6455::Error::Handshake(rfc6455::HandshakeError::Status { status, .. })) => {
+            assert_eq!(status, 401)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(server.await.unwrap(), Err(Error::Rejected(401))));
+}
+
+#[tokio::test]
+async fn a_plain_get_gets_426() {
+    let (a, mut b) = duplex(1 << 16);
+    let server = tokio::spawn(ws::accept(a));
+    b.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    b.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 426"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("upgrade: websocket"), "{response}");
+    assert!(matches!(server.await.unwrap(), Err(Error::Rejected(426))));
+}
+
+#[tokio::test]
+async fn real_sockets_connect_by_url() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = ws::accept(tcp).await.unwrap();
+        while let Some(message) = ws.recv().await {
+            ws.send(message.unwrap()).await.unwrap();
+        }
+        ws.close_event().cloned().unwrap()
+    });
+    let mut client = ws::connect(&url).await.unwrap();
+    assert!(client.response().is_some());
+    client.send("over tcp").await.unwrap();
+    assert_eq!(client.recv().await.unwrap().unwrap(), Message::text("over tcp"));
+    let close = client.close(CloseCode::NORMAL, "").await.unwrap();
+    assert!(close.was_clean);
+    assert!(server.await.unwrap().was_clean);
+    assert!(matches!(ws::connect("wss://127.0.0.1:1/").await, Err(Error::TlsUnavailable)));
+    assert!(matches!(ws::connect("http://x/").await, Err(Error::Local(_))));
+}
+
+#[tokio::test]
+async fn peer_violation_is_the_error_then_none() {
+    let (a, mut b) = duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let mut ws = ws::accept(a).await.unwrap();
+        let first = ws.recv().await;
+        let second = ws.recv().await;
+        (first, second, ws.close_event().cloned())
+    });
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    b.write_all(head.as_bytes()).await.unwrap();
+    // An unmasked frame from a client: 1002.
+    b.write_all(&[0x81, 0x02, b'h', b'i']).await.unwrap();
+    let mut out = Vec::new();
+    b.read_to_end(&mut out).await.unwrap();
+    drop(b); // the server lingers until it sees EOF
+    let (first, second, close) = server.await.unwrap();
+    assert!(matches!(first, Some(Err(Error::Connection(rfc6455::Error::Protocol(_))))), "{first:?}");
+    assert!(second.is_none());
+    assert_eq!(close.unwrap().code, CloseCode::ABNORMAL);
+    // The server's close frame (1002) came after the 101, then EOF (the write side shut down).
+    let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let close = &out[at..];
+    assert_eq!((close[0], usize::from(close[1]), &close[2..4]), (0x88, close.len() - 2, &[0x03, 0xea][..]));
+}
+
+/// The server's read half answers a ping and sends keepalive pings, seen by a
+/// hand-written client reading the raw bytes.
+#[tokio::test(start_paused = true)]
+async fn raw_peer_sees_pong_and_keepalive() {
+    let config = Config::default().keepalive_interval(Some(Duration::from_secs(10)));
+    let (a, mut b) = duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let ws = Builder::new(Settings::default().config(config)).accept(a).await.unwrap();
+        let (mut read, write) = ws.split();
+        let got = read.recv().await;
+        drop(write);
+        got
+    });
+    let head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    b.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0; 4096];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = b.read(&mut buf).await.unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // A masked ping "hi" (key 0): the pong must come back while the server only awaits recv.
+    b.write_all(&[0x89, 0x82, 0, 0, 0, 0, b'h', b'i']).await.unwrap();
+    let n = timeout(Duration::from_secs(1), b.read(&mut buf)).await.unwrap().unwrap();
+    assert_eq!(&buf[..n], &[0x8a, 0x02, b'h', b'i']);
+    // Then silence: after 10 s the server's keepalive ping.
+    let n = timeout(Duration::from_secs(11), b.read(&mut buf)).await.unwrap().unwrap();
+    assert_eq!(buf[0], 0x89, "{:?}", &buf[..n]);
+    b.write_all(&[0x81, 0x82, 0, 0, 0, 0, b'o', b'k']).await.unwrap();
+    assert_eq!(server.await.unwrap().unwrap().unwrap(), Message::text("ok"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_timeout_fails_recv() {
+    let config = Config::default().idle_timeout(Some(Duration::from_secs(5)));
+    let (_client, mut server) = pair_with(1 << 16, Settings::default().config(config), Settings::default()).await;
+    let started = tokio::time::Instant::now();
+    let got = server.recv().await;
+    assert!(matches!(got, Some(Err(Error::Connection(rfc6455::Error::IdleTimeout)))), "{got:?}");
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    assert!(server.recv().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_reader_cannot_grow_the_senders_memory() {
+    let high = 32 << 10;
+    let (client, mut server) = pair_with(4096, Settings::default().write_high_water(high), Settings::default()).await;
+    let message = Message::binary(vec![1u8; 10_000]);
+    // The client never reads: the pipe fills, then the queue, then try_send says full.
+    let mut queued = 0;
+    loop {
+        match server.try_send(message.clone()) {
+            Ok(()) => queued += 1,
+            Err(TrySendError::Full(back)) => {
+                assert_eq!(back, message);
+                break;
+            }
+            Err(other) => panic!("{other}"),
+        }
+        assert!(server.buffered_amount() < high + 10_100, "{}", server.buffered_amount());
+        assert!(queued < 100, "never full");
+    }
+    assert!(server.buffered_amount() >= high);
+    // `send` waits for room (here: forever, the client does not read).
+    assert!(timeout(Duration::from_secs(30), server.send(message.clone())).await.is_err());
+    assert!(server.buffered_amount() < high + 10_100);
+    // Once the client reads, everything arrives.
+    let (mut read, _write) = client.split();
+    let drain = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some(Ok(m)) = read.recv().await {
+            assert_eq!(m.len(), 10_000);
+            n += 1;
+        }
+        n
+    });
+    server.flush().await.unwrap();
+    server.close(1000, "").await.unwrap();
+    assert!(drain.await.unwrap() >= queued);
+}
+
+#[tokio::test]
+async fn split_halves_in_two_tasks() {
+    let (client, mut server) = pair().await;
+    let (mut read, mut write) = client.split();
+    let echo = tokio::spawn(async move {
+        while let Some(Ok(m)) = server.recv().await {
+            server.send(m).await.unwrap();
+        }
+    });
+    let sender = tokio::spawn(async move {
+        for i in 0..1000u32 {
+            write.send(Message::binary(i.to_be_bytes().to_vec())).await.unwrap();
+        }
+        write
+    });
+    for i in 0..1000u32 {
+        assert_eq!(read.recv().await.unwrap().unwrap(), Message::binary(i.to_be_bytes().to_vec()));
+    }
+    let mut write = sender.await.unwrap();
+    write.close(1000, "").await.unwrap();
+    assert!(read.recv().await.is_none());
+    assert!(read.close_event().unwrap().was_clean);
+    echo.await.unwrap();
+}
+
+#[tokio::test]
+async fn write_half_closes_alone_once_the_read_half_is_gone() {
+    let (client, mut server) = pair().await;
+    let echo = tokio::spawn(async move {
+        while server.recv().await.is_some() {}
+        server.close_event().cloned().unwrap()
+    });
+    let (read, mut write) = client.split();
+    drop(read);
+    write.close(4001, "bye").await.unwrap();
+    assert_eq!(write.ready_state(), ReadyState::Closed);
+    let seen = echo.await.unwrap();
+    assert_eq!((seen.code, seen.was_clean), (CloseCode::from(4001), true));
+}
+
+#[tokio::test]
+async fn interop_with_tokio_tungstenite_both_roles() {
+    use tokio_tungstenite::tungstenite::Message as TMessage;
+    // Our client, their server.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut peer = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        while let Some(Ok(m)) = peer.next().await {
+            if m.is_text() || m.is_binary() {
+                peer.send(m).await.unwrap();
+            }
+        }
+    });
+    let mut client = ws::connect(&format!("ws://{addr}/")).await.unwrap();
+    client.send("to tungstenite").await.unwrap();
+    assert_eq!(client.recv().await.unwrap().unwrap(), Message::text("to tungstenite"));
+    let close = client.close(4002, "done").await.unwrap();
+    assert!(close.was_clean, "{close:?}");
+    assert_eq!(close.code, CloseCode::from(4002));
+    server.await.unwrap();
+
+    // Their client, our server.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = ws::accept(tcp).await.unwrap();
+        while let Some(Ok(m)) = ws.recv().await {
+            ws.send(m).await.unwrap();
+        }
+        ws.close_event().cloned().unwrap()
+    });
+    let (mut peer, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+    peer.send(TMessage::binary(vec![9u8; 100_000])).await.unwrap();
+    assert_eq!(peer.next().await.unwrap().unwrap(), TMessage::binary(vec![9u8; 100_000]));
+    peer.close(None).await.unwrap();
+    while peer.next().await.is_some() {}
+    let seen = server.await.unwrap();
+    assert!(seen.was_clean);
+    assert_eq!(seen.code, CloseCode::NO_STATUS);
+}
