@@ -47,6 +47,9 @@ extern crate std;
 #[cfg(feature = "std")]
 #[forbid(unsafe_code)]
 pub mod adapter;
+#[cfg(feature = "std")]
+#[forbid(unsafe_code)]
+pub mod blocking;
 #[forbid(unsafe_code)]
 mod close;
 #[forbid(unsafe_code)]

@@ -63,6 +63,7 @@ pub(crate) struct Driver {
     io_error: Option<io::Error>,
     /// Whether the failure was handed to the application already.
     reported: bool,
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) write_high_water: usize,
     pub(crate) linger: Duration,
 }
@@ -238,9 +239,12 @@ impl Driver {
         self.conn.buffered_amount() + self.out.len()
     }
 
-    /// Whether a message may be queued now.
+    /// Whether a message may be queued now: the queue is below the
+    /// high-water mark, or empty (so a mark of zero means one at a time).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn has_room(&self) -> bool {
-        self.buffered() < self.write_high_water
+        let queued = self.buffered();
+        queued == 0 || queued < self.write_high_water
     }
 
     /// Queues a message, without a copy when it is a shared buffer.

@@ -1,4 +1,5 @@
-//! What the runtime adapters ([`tokio`](crate::tokio), and the blocking one)
+//! What the runtime adapters ([`blocking`](crate::blocking), and `tokio` with
+//! its feature)
 //! share: the [`Message`] they deliver and take, their [`Error`], their
 //! [`Settings`], and the glue that drives a [`Connection`](crate::Connection)
 //! from a socket.
@@ -253,6 +254,9 @@ pub enum Error {
     Rejected(u16),
     /// A `wss://` URL, and the crate was built without TLS.
     TlsUnavailable,
+    /// The blocking adapter's `recv_timeout` waited its time and no message
+    /// came; the connection goes on as before.
+    TimedOut,
 }
 
 impl fmt::Display for Error {
@@ -263,6 +267,7 @@ impl fmt::Display for Error {
             Error::Local(e) => write!(f, "{e}"),
             Error::Rejected(status) => write!(f, "the request was refused with status {status}"),
             Error::TlsUnavailable => f.write_str("wss:// needs the crate's `rustls` feature"),
+            Error::TimedOut => f.write_str("no message within the time given"),
         }
     }
 }
