@@ -1,4 +1,6 @@
-//! A small command-line client, like `wscat`.
+//! A small command-line client, like `wscat`, on the blocking adapter
+//! ([`rfc6455::blocking`]). `examples/raw_client.rs` is the same client on the
+//! engine alone.
 //!
 //! ```text
 //! cargo run --example client -- ws://HOST:PORT/PATH [--protocol NAME]...
@@ -9,32 +11,15 @@
 //! the end of input it closes with 1000 and waits for the closing handshake.
 //! How the connection ended goes to standard error; the exit status is 0 only
 //! after a clean close.
-//!
-//! The main thread owns the [`Connection`]; one thread reads the socket and
-//! one reads standard input, both into a channel, and the main thread waits
-//! on it no longer than [`Connection::poll_timeout`] so timers fire.
 
-use std::io::{self, BufRead, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::{self, BufRead};
+use std::net::TcpStream;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::Instant;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::Duration;
 
-use rfc6455::{ClientRequest, Config, Connection, Error, Event, HandshakeError};
-
-/// What the helper threads report to the main thread.
-enum Input {
-    /// Bytes read from the socket.
-    Bytes(Vec<u8>),
-    /// The server closed its side.
-    Eof,
-    /// Reading the socket failed.
-    ReadError(io::Error),
-    /// A line of standard input, without its line ending.
-    Line(String),
-    /// Standard input ended.
-    StdinDone,
-}
+use rfc6455::blocking::{Error, Message, connect_with};
+use rfc6455::{ClientRequest, CloseEvent, HandshakeError};
 
 fn main() -> ExitCode {
     match run() {
@@ -48,11 +33,11 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode, String> {
     let mut url = None;
-    let mut request_protocols = Vec::new();
+    let mut protocols = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--protocol" | "-p" => request_protocols.push(args.next().ok_or("--protocol needs a name")?),
+            "--protocol" | "-p" => protocols.push(args.next().ok_or("--protocol needs a name")?),
             "--help" | "-h" => {
                 println!("usage: client ws://HOST:PORT/PATH [--protocol NAME]...");
                 return Ok(ExitCode::SUCCESS);
@@ -66,148 +51,85 @@ fn run() -> Result<ExitCode, String> {
     if request.is_secure() {
         return Err("wss:// needs TLS, which this example does not support; use ws://".into());
     }
-    for name in &request_protocols {
+    for name in &protocols {
         request = request.protocol(name);
     }
-
-    let host = request.host();
-    let stream = TcpStream::connect((host, request.port())).map_err(|e| format!("connect to {url}: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let mut writer = stream.try_clone().map_err(|e| e.to_string())?;
-
-    let start = Instant::now();
-    let mut conn = Connection::client(start.elapsed(), &request, Config::default()).map_err(|e| e.to_string())?;
-    let (tx, rx) = mpsc::channel();
-    spawn_socket_reader(stream, tx.clone());
-    let mut stdin_tx = Some(tx);
-    let mut clean = false;
-    // Bytes read but not yet taken by the engine: handed in after draining.
-    let mut pending: Vec<u8> = Vec::new();
-
-    loop {
-        let now = start.elapsed();
-        while let Some(event) = conn.poll_event() {
-            match event {
-                Event::Open(opened) => {
-                    match &opened.protocol {
-                        Some(p) => eprintln!("connected to {url} (protocol {p})"),
-                        None => eprintln!("connected to {url}"),
-                    }
-                    // Only now can lines be sent; read them from here on.
-                    if let Some(tx) = stdin_tx.take() {
-                        spawn_stdin_reader(tx);
-                    }
-                }
-                Event::Text(text) => println!("{text}"),
-                Event::Binary(data) => println!("<binary {} bytes: {}>", data.len(), hex(&data)),
-                Event::Error(Error::Handshake(HandshakeError::Status { status, headers })) => {
-                    eprintln!("handshake failed: the server answered with HTTP status {status}, not 101");
-                    if let Some(location) = headers.get_str("Location") {
-                        eprintln!("(it points to {location})");
-                    }
-                }
-                Event::Error(e) => eprintln!("{e}"),
-                Event::Closed(close) => {
-                    eprintln!("closed: code {}, reason {:?}, was_clean {}", close.code, close.reason, close.was_clean);
-                    clean = close.was_clean;
-                }
-                _ => {}
+    let tcp = TcpStream::connect((request.host(), request.port())).map_err(|e| format!("connect to {url}: {e}"))?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut ws = match connect_with(&request, tcp) {
+        Ok(ws) => ws,
+        Err(Error::Connection(rfc6455::Error::Handshake(HandshakeError::Status { status, headers }))) => {
+            eprintln!("handshake failed: the server answered with HTTP status {status}, not 101");
+            if let Some(location) = headers.get_str("Location") {
+                eprintln!("(it points to {location})");
             }
+            return Ok(ExitCode::FAILURE);
         }
-        let mut write_failed = false;
-        while let Some(bytes) = conn.poll_transmit() {
-            if let Err(e) = writer.write_all(&bytes) {
-                eprintln!("write failed: {e}");
-                conn.handle_transport_error(now);
-                write_failed = true;
-                break;
-            }
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
         }
-        if write_failed {
-            continue; // Report the events the failure brought first.
-        }
-        if conn.should_close_transport() {
-            let _ = writer.shutdown(Shutdown::Both);
-            break;
-        }
-        if !pending.is_empty() {
-            let taken = conn.handle_bytes(start.elapsed(), &pending);
-            pending.drain(..taken);
-            continue;
-        }
-
-        let input = match conn.poll_timeout() {
-            Some(at) => match rx.recv_timeout(at.saturating_sub(start.elapsed())) {
-                Ok(input) => Some(input),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => Some(Input::Eof),
-            },
-            None => Some(rx.recv().unwrap_or(Input::Eof)),
-        };
-        let now = start.elapsed();
-        match input {
-            None => conn.handle_timeout(now),
-            Some(Input::Bytes(bytes)) => {
-                let taken = conn.handle_bytes(now, &bytes);
-                pending.extend_from_slice(&bytes[taken..]);
-            }
-            Some(Input::Eof) => conn.handle_eof(now),
-            Some(Input::ReadError(e)) => {
-                eprintln!("read failed: {e}");
-                conn.handle_transport_error(now);
-            }
-            Some(Input::Line(line)) => {
-                if let Err(e) = conn.send_text(&line) {
-                    eprintln!("not sent: {e}");
-                }
-            }
-            Some(Input::StdinDone) => {
-                // Refused only when the connection is already closing or closed.
-                let _ = conn.close(now, 1000, "");
-            }
-        }
+    };
+    match ws.protocol() {
+        Some(p) => eprintln!("connected to {url} (protocol {p})"),
+        None => eprintln!("connected to {url}"),
     }
-    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-fn spawn_socket_reader(mut stream: TcpStream, tx: Sender<Input>) {
-    std::thread::spawn(move || {
-        let mut buf = vec![0; 64 << 10];
-        loop {
-            let input = match stream.read(&mut buf) {
-                Ok(0) => Input::Eof,
-                Ok(n) => Input::Bytes(buf[..n].to_vec()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Input::ReadError(e),
-            };
-            let last = !matches!(input, Input::Bytes(_));
-            if tx.send(input).is_err() || last {
-                return;
+    let lines = stdin_lines();
+    let mut closing = false;
+    let close = loop {
+        // Lines typed so far go out first; the end of input starts the close.
+        while !closing {
+            match lines.try_recv() {
+                Ok(line) => {
+                    if let Err(e) = ws.send(line) {
+                        eprintln!("not sent: {e}");
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    closing = true;
+                    // Echoes still on their way are printed before the end.
+                    if let Err(e) = ws.start_close(1000, "") {
+                        eprintln!("not closed: {e}");
+                    }
+                }
             }
         }
-    });
+        match ws.recv_timeout(Duration::from_millis(20)) {
+            Some(Ok(Message::Text(text))) => println!("{text}"),
+            Some(Ok(Message::Binary(data))) => println!("<binary {} bytes: {}>", data.len(), hex(&data)),
+            Some(Err(Error::TimedOut)) => {}
+            Some(Err(e)) => eprintln!("{e}"),
+            None => break ws.close_event().cloned().unwrap_or_else(|| CloseEvent::new(1006, "", false)),
+        }
+    };
+    eprintln!("closed: code {}, reason {:?}, was_clean {}", close.code, close.reason, close.was_clean);
+    Ok(if close.was_clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn spawn_stdin_reader(tx: Sender<Input>) {
+/// Lines of standard input, without their line endings, read on a thread;
+/// the channel closes at the end of input.
+fn stdin_lines() -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut stdin = io::stdin().lock();
         let mut line = Vec::new();
         loop {
             line.clear();
             match stdin.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => return,
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&line);
                     let text = text.strip_suffix('\n').unwrap_or(&text);
                     let text = text.strip_suffix('\r').unwrap_or(text);
-                    if tx.send(Input::Line(text.to_string())).is_err() {
+                    if tx.send(text.to_string()).is_err() {
                         return;
                     }
                 }
             }
         }
-        let _ = tx.send(Input::StdinDone);
     });
+    rx
 }
 
 /// Up to 32 bytes as hex, with an ellipsis past that.

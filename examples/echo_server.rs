@@ -1,4 +1,5 @@
-//! An echo server over `std::net`, one thread per connection.
+//! An echo server over `std::net` on the blocking adapter
+//! ([`rfc6455::blocking`]), one thread per connection.
 //!
 //! ```text
 //! cargo run --release --example echo_server [ADDR]      # default 127.0.0.1:9001
@@ -27,12 +28,13 @@
 //! upgraded, its path and query, so a test can find the close the server saw:
 //! `127.0.0.1:PORT /test/close?case=x: closed, code 1000 (Normal Closure), reason "…", clean true`.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use rfc6455::blocking::{Error, Message, Reject, accept_with};
 use rfc6455::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
-use rfc6455::{Accept, Config, Connection, Error, Event, Fragment, HandshakeError, Request};
+use rfc6455::{Accept, CloseEvent, HandshakeError, Request};
 
 const PAGE: &str = include_str!("echo_page.html");
 /// How long a write may make no progress before the connection is dropped.
@@ -88,181 +90,125 @@ impl Behaviour {
     }
 }
 
-/// One connection: the engine, its socket and what the log needs.
-struct Session {
-    conn: Connection,
-    stream: TcpStream,
-    start: Instant,
-    /// The peer's address, and once upgraded the path and query too.
-    peer: String,
-    upgraded: bool,
-    behaviour: Behaviour,
-    /// Bytes the engine did not make (the invalid frame of `/test/bad-utf8`),
-    /// written right after the engine's own.
-    raw: Vec<u8>,
-}
-
-/// Drives one connection until the engine says to close the socket.
+/// One connection, on the blocking adapter: the handshake, then echo until
+/// the end (the adapter answers pings, runs the timers and lingers on close).
 fn serve(stream: TcpStream) -> io::Result<()> {
-    let start = Instant::now();
-    let peer = stream.peer_addr().map_or_else(|_| "?".to_string(), |a| a.to_string());
+    let mut peer = stream.peer_addr().map_or_else(|_| "?".to_string(), |a| a.to_string());
     stream.set_nodelay(true)?;
     // A peer that stops reading must not pin this thread: a write that makes
     // no progress for this long fails the connection like any transport error.
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let conn = Connection::server(start.elapsed(), Config::default());
-    let mut s = Session { conn, stream, start, peer, upgraded: false, behaviour: Behaviour::Echo, raw: Vec::new() };
-    let mut buf = vec![0; 64 << 10];
-    // Bytes read but not yet taken by the engine: handed in after draining.
-    let mut pending = 0..0;
-    loop {
-        s.drain();
-        if s.conn.should_close_transport() {
-            break;
+    let mut behaviour = Behaviour::Echo;
+    let answered = accept_with(stream, |request| {
+        let decision = answer(&peer, request);
+        if decision.is_ok() {
+            peer = format!("{peer} {}", target(request));
+            behaviour = Behaviour::of_path(&request.path);
         }
-        let now = start.elapsed();
-        if !pending.is_empty() {
-            pending.start += s.conn.handle_bytes(now, &buf[pending.clone()]);
-            continue;
+        decision
+    });
+    let mut ws = match answered {
+        Ok(ws) => ws,
+        // A plain request answered (the page, a 404), or a speculative
+        // connection that never sent a request: no news.
+        Err(Error::Rejected(_) | Error::Connection(rfc6455::Error::Handshake(HandshakeError::UnexpectedEof))) => {
+            return Ok(());
         }
-        // A deadline that has passed fires now; none means block until bytes come.
-        let wait = s.conn.poll_timeout().map(|at| at.saturating_sub(now));
-        if wait == Some(Duration::ZERO) {
-            s.conn.handle_timeout(now);
-            continue;
+        Err(e) => {
+            eprintln!("{peer}: {e}");
+            return Ok(());
         }
-        s.stream.set_read_timeout(wait)?;
-        // Large messages and streaming reads go straight into the engine's buffer.
-        let read = match s.conn.read_buf() {
-            Some(room) => s.stream.read(room).map(|n| (n, true)),
-            None => s.stream.read(&mut buf).map(|n| (n, false)),
-        };
-        let now = start.elapsed();
-        match read {
-            Ok((0, _)) => s.conn.handle_eof(now),
-            Ok((n, true)) => s.conn.commit(now, n).map_err(io::Error::other)?,
-            Ok((n, false)) => pending = s.conn.handle_bytes(now, &buf[..n])..n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                // Nothing read: the room goes (an idle connection holds no heap).
-                s.conn.commit(now, 0).map_err(io::Error::other)?;
-                s.conn.handle_timeout(now);
+    };
+    match behaviour {
+        Behaviour::Close4001 => {
+            let close = ws.close(4001, REASON_4001).expect("4001 and a 21-byte reason can be sent while OPEN");
+            return Ok(log_close(&peer, &close));
+        }
+        Behaviour::BadUtf8 => {
+            // Written by hand after the engine's bytes: the engine sends only valid text.
+            if ws.flush().is_ok() {
+                let _ = ws.get_mut().write_all(&bad_utf8_frame());
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => s.conn.handle_transport_error(now),
         }
+        Behaviour::Echo | Behaviour::CloseOnRequest | Behaviour::Drop => {}
     }
-    // Close our side, then read what is still in flight for a moment, so the
-    // kernel does not answer unread bytes with a reset that could destroy our
-    // last bytes before the peer reads them.
-    let _ = s.stream.shutdown(Shutdown::Write);
-    let _ = s.stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let linger = Instant::now();
-    while linger.elapsed() < Duration::from_secs(2) && matches!(s.stream.read(&mut buf), Ok(n) if n > 0) {}
-    Ok(())
-}
-
-impl Session {
-    /// The driving contract: handle every event, then write every transmit.
-    fn drain(&mut self) {
-        let now = self.start.elapsed();
-        while let Some(event) = self.conn.poll_event() {
-            match event {
-                Event::Request(request) => self.answer(now, &request),
-                Event::Open(_) => self.opened(now),
-                Event::Text(text) => self.message(now, Fragment::Text(&text)),
-                Event::Binary(data) => self.message(now, Fragment::Binary(&data)),
-                // A speculative connection that never sent a request is no news.
-                Event::Error(Error::Handshake(HandshakeError::UnexpectedEof)) => {}
-                Event::Error(e) => eprintln!("{}: {e}", self.peer),
-                Event::Closed(c) if self.upgraded => {
-                    eprintln!("{}: closed, code {}, reason {:?}, clean {}", self.peer, c.code, c.reason, c.was_clean)
+    while let Some(message) = ws.recv() {
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                eprintln!("{peer}: {e}");
+                continue;
+            }
+        };
+        if behaviour == Behaviour::Drop {
+            // The engine forgets the connection (1006) and sends nothing; the socket goes now.
+            ws.terminate();
+            let _ = ws.get_mut().shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        if behaviour == Behaviour::CloseOnRequest
+            && let Message::Text(text) = &message
+            && let Some((code, reason)) = close_request(text)
+        {
+            match ws.close(code, reason) {
+                Ok(close) => return Ok(log_close(&peer, &close)),
+                Err(e) => {
+                    let _ = ws.send(format!("refused: {e}"));
+                    continue;
                 }
+            }
+        }
+        if let Err(e) = ws.send(message) {
+            match e {
+                Error::Io(e) => eprintln!("{peer}: write failed: {e}"),
+                // Sending fails once the connection is closing: nothing to do then.
                 _ => {}
             }
         }
-        let raw = std::mem::take(&mut self.raw);
-        let mut transmits = std::iter::from_fn(|| self.conn.poll_transmit()).collect::<Vec<_>>();
-        transmits.push(raw.into());
-        for bytes in transmits.iter().filter(|b| !b.is_empty()) {
-            if let Err(e) = self.stream.write_all(bytes) {
-                eprintln!("{}: write failed: {e}", self.peer);
-                self.conn.handle_transport_error(self.start.elapsed());
-                // The socket is broken: what is still queued can never be written.
-                while self.conn.poll_transmit().is_some() {}
-                return self.drain();
-            }
-        }
     }
+    if let Some(close) = ws.close_event() {
+        log_close(&peer, close);
+    }
+    Ok(())
+}
 
-    /// Upgrades on every path (with the first subprotocol offered, if any);
-    /// serves the page at `/`; 404 for any other plain request.
-    fn answer(&mut self, now: Duration, request: &Request) {
-        let peer = &self.peer;
-        let result = if request.is_upgrade() {
-            let target = match &request.query {
-                Some(query) => format!("{}?{query}", request.path),
-                None => request.path.clone(),
-            };
-            eprintln!(
-                "{peer}: upgrade {target}, protocols {:?}, extensions offered {:?}",
-                request.protocols, request.extensions
-            );
-            self.peer = format!("{peer} {target}");
-            self.upgraded = true;
-            self.behaviour = Behaviour::of_path(&request.path);
-            let accept = match request.protocols.first() {
-                Some(protocol) => Accept::new().protocol(protocol),
-                None => Accept::new(),
-            };
-            self.conn.accept(now, accept)
-        } else if request.method == "GET" && request.path == "/" {
-            eprintln!("{peer}: page");
-            let headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")];
-            self.conn.reject(now, 200, &headers, PAGE.as_bytes())
-        } else {
-            eprintln!("{peer}: {} {}: 404", request.method, request.path);
-            self.conn.reject(now, 404, &[("Content-Type", "text/plain; charset=utf-8")], b"Not found\n")
-        };
-        if let Err(e) = result {
-            eprintln!("{}: cannot answer: {e}", self.peer);
-            self.conn.terminate(now);
-        }
+/// `path?query`, as the log names a connection.
+fn target(request: &Request) -> String {
+    match &request.query {
+        Some(query) => format!("{}?{query}", request.path),
+        None => request.path.clone(),
     }
+}
 
-    /// The connection is open: the test paths that act at once do so.
-    fn opened(&mut self, now: Duration) {
-        match self.behaviour {
-            Behaviour::Close4001 => {
-                self.conn.close(now, 4001, REASON_4001).expect("4001 and a 21-byte reason can be sent while OPEN");
-            }
-            Behaviour::BadUtf8 => self.raw.extend_from_slice(&bad_utf8_frame()),
-            Behaviour::Echo | Behaviour::CloseOnRequest | Behaviour::Drop => {}
-        }
+/// Upgrades on every path (with the first subprotocol offered, if any);
+/// serves the page at `/`; 404 for any other plain request.
+fn answer(peer: &str, request: &Request) -> Result<Accept, Reject> {
+    if request.is_upgrade() {
+        eprintln!(
+            "{peer}: upgrade {}, protocols {:?}, extensions offered {:?}",
+            target(request),
+            request.protocols,
+            request.extensions
+        );
+        Ok(match request.protocols.first() {
+            Some(protocol) => Accept::new().protocol(protocol),
+            None => Accept::new(),
+        })
+    } else if request.method == "GET" && request.path == "/" {
+        eprintln!("{peer}: page");
+        Err(Reject::new(200)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .header("Cache-Control", "no-store")
+            .body(PAGE))
+    } else {
+        eprintln!("{peer}: {} {}: 404", request.method, request.path);
+        Err(Reject::new(404).header("Content-Type", "text/plain; charset=utf-8").body("Not found\n"))
     }
+}
 
-    /// A message: echoed, unless a test path says otherwise.
-    fn message(&mut self, now: Duration, message: Fragment<'_>) {
-        if self.behaviour == Behaviour::Drop {
-            // The engine forgets the connection (1006) and sends nothing; the socket goes now.
-            self.conn.terminate(now);
-            let _ = self.stream.shutdown(Shutdown::Both);
-            return;
-        }
-        if self.behaviour == Behaviour::CloseOnRequest
-            && let Fragment::Text(text) = message
-            && let Some((code, reason)) = close_request(text)
-        {
-            if let Err(e) = self.conn.close(now, code, reason) {
-                let _ = self.conn.send_text(&format!("refused: {e}"));
-            }
-            return;
-        }
-        // Sending fails only once the connection is closing: nothing to do then.
-        let _ = match message {
-            Fragment::Text(text) => self.conn.send_text(text),
-            Fragment::Binary(data) => self.conn.send_binary(data),
-        };
-    }
+/// The line a test looks for: how the connection ended, as the server saw it.
+fn log_close(peer: &str, c: &CloseEvent) {
+    eprintln!("{peer}: closed, code {}, reason {:?}, clean {}", c.code, c.reason, c.was_clean);
 }
 
 /// A server's unmasked text frame of [`BAD_UTF8`], which `send_text` cannot

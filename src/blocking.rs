@@ -395,6 +395,17 @@ impl<S: Transport> WebSocket<S> {
         Ok(self.until_closed())
     }
 
+    /// Starts the closing handshake and writes the close frame, without
+    /// waiting for the answer: messages that were on their way still come
+    /// from [`recv`](Self::recv), which gives `None` at the end. Calling it
+    /// again, or [`close`](Self::close), once closing does nothing more.
+    pub fn start_close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<(), Error> {
+        match self.d.conn.close(self.now(), code.into(), reason) {
+            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => self.flush(),
+            Err(e) => Err(Error::Local(e)),
+        }
+    }
+
     /// Ends the connection at once, without a closing handshake, as Node's
     /// `terminate()`; drop the `WebSocket` to close the socket.
     pub fn terminate(&mut self) {

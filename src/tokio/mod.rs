@@ -262,6 +262,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         Ok(poll_fn(|cx| self.inner.poll_closed(cx)).await)
     }
 
+    /// Starts the closing handshake and writes the close frame, without
+    /// waiting for the answer: messages that were on their way still come
+    /// from [`recv`](Self::recv), which gives `None` at the end. Calling it
+    /// again, or [`close`](Self::close), once closing does nothing more.
+    /// Cancel-safe.
+    pub async fn start_close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<(), Error> {
+        self.inner.start_close(code.into(), reason)?;
+        poll_fn(|cx| self.inner.poll_flush(cx)).await
+    }
+
     /// Ends the connection at once, without a closing handshake, as Node's
     /// `terminate()`: what is queued is dropped and the close event reports
     /// 1006. Drop the `WebSocket` (or await `close`, which then only shuts
