@@ -122,7 +122,8 @@ fn serve(stream: TcpStream) -> io::Result<()> {
     match behaviour {
         Behaviour::Close4001 => {
             let close = ws.close(4001, REASON_4001).expect("4001 and a 21-byte reason can be sent while OPEN");
-            return Ok(log_close(&peer, &close));
+            log_close(&peer, &close);
+            return Ok(());
         }
         Behaviour::BadUtf8 => {
             // Written by hand after the engine's bytes: the engine sends only valid text.
@@ -151,19 +152,19 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             && let Some((code, reason)) = close_request(text)
         {
             match ws.close(code, reason) {
-                Ok(close) => return Ok(log_close(&peer, &close)),
+                Ok(close) => {
+                    log_close(&peer, &close);
+                    return Ok(());
+                }
                 Err(e) => {
                     let _ = ws.send(format!("refused: {e}"));
                     continue;
                 }
             }
         }
-        if let Err(e) = ws.send(message) {
-            match e {
-                Error::Io(e) => eprintln!("{peer}: write failed: {e}"),
-                // Sending fails once the connection is closing: nothing to do then.
-                _ => {}
-            }
+        // Sending fails otherwise only once the connection is closing: nothing to do then.
+        if let Err(Error::Io(e)) = ws.send(message) {
+            eprintln!("{peer}: write failed: {e}");
         }
     }
     if let Some(close) = ws.close_event() {
