@@ -104,7 +104,8 @@ pub use role::Role;
 pub use state::ReadyState;
 pub use utf8::Utf8Error;
 
-/// The README's code, compiled as a doctest so it cannot rot.
-#[cfg(doctest)]
+/// The README's code, compiled as a doctest so it cannot rot (its tokio
+/// server needs the feature).
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -335,3 +335,32 @@ async fn interop_with_tokio_tungstenite_both_roles() {
     assert!(seen.was_clean);
     assert_eq!(seen.code, CloseCode::NO_STATUS);
 }
+
+#[tokio::test]
+async fn start_close_still_delivers_what_was_on_its_way() {
+    let (mut client, mut server) = pair().await;
+    for i in 0..10u8 {
+        server.send(Message::binary(vec![i; 1000])).await.unwrap();
+    }
+    client.start_close(4003, "enough").await.unwrap();
+    assert_eq!(client.ready_state(), ReadyState::Closing);
+    let server_end = tokio::spawn(async move {
+        while server.recv().await.is_some() {}
+        server.close_event().cloned().unwrap()
+    });
+    for i in 0..10u8 {
+        assert_eq!(client.recv().await.unwrap().unwrap(), Message::binary(vec![i; 1000]));
+    }
+    assert!(client.recv().await.is_none());
+    assert_eq!(client.close_event().unwrap().code, CloseCode::from(4003));
+    assert!(server_end.await.unwrap().was_clean);
+}
+
+#[tokio::test]
+async fn close_refuses_a_code_that_may_not_be_sent_and_changes_nothing() {
+    let (mut client, _server) = pair().await;
+    assert!(matches!(client.close(1006, "").await, Err(Error::Local(_))));
+    assert!(matches!(client.close(4000, &"x".repeat(124)).await, Err(Error::Local(_))));
+    assert_eq!(client.ready_state(), ReadyState::Open);
+    client.send("still open").await.unwrap();
+}
