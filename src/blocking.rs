@@ -368,6 +368,13 @@ impl<S: Transport> WebSocket<S> {
         self.flush()
     }
 
+    /// Sends a message encoded once for many connections (see
+    /// [`Prepared`](crate::Prepared)) and writes it.
+    pub fn send_prepared(&mut self, message: &crate::Prepared) -> Result<(), Error> {
+        self.d.conn.send_prepared(message)?;
+        self.flush()
+    }
+
     /// Writes everything queued.
     pub fn flush(&mut self) -> Result<(), Error> {
         self.write_out().map_err(|e| {

@@ -78,6 +78,8 @@ mod message;
 #[forbid(unsafe_code)]
 mod payload;
 #[forbid(unsafe_code)]
+mod prepared;
+#[forbid(unsafe_code)]
 mod random;
 #[forbid(unsafe_code)]
 mod role;
@@ -99,6 +101,7 @@ pub use frame::FrameError;
 pub use handshake::{Accept, ClientRequest, HandshakeError, Headers, Opened, Request, accept_key};
 pub use local_error::LocalError;
 pub use payload::{Payload, Text};
+pub use prepared::Prepared;
 pub use random::{FillFn, Random};
 pub use role::Role;
 pub use state::ReadyState;

@@ -306,6 +306,40 @@ fn a_large_message_from_a_shared_buffer_is_sent_without_a_copy() {
 }
 
 #[test]
+fn a_prepared_message_fans_out_to_10000_connections_without_a_copy() {
+    let mut conns: Vec<Connection> = (0..10_000).map(|_| open_server()).collect();
+    let message = rfc6455::Prepared::binary(&vec![0xa5; 64 << 10]);
+    let small = rfc6455::Prepared::text("a small note for everyone");
+    let before = live();
+    for conn in &mut conns {
+        conn.send_prepared(&message).expect("open");
+    }
+    let per_recipient = (live() - before) / 10_000;
+    assert!(per_recipient <= 160, "{per_recipient} heap bytes per recipient for a shared 64 KiB frame");
+    let before = live();
+    for conn in &mut conns {
+        conn.send_prepared(&small).expect("open");
+    }
+    // Behind a shared frame, the small one is encoded into a buffer of its own.
+    let per_recipient_small = (live() - before) / 10_000;
+    assert!(per_recipient_small <= 96, "{per_recipient_small} heap bytes per recipient for a 25-byte frame");
+    eprintln!(
+        "fan-out heap per recipient: {per_recipient} B (64 KiB shared frame), then {per_recipient_small} B (a small one behind it)"
+    );
+    for conn in &mut conns {
+        let frame = conn.poll_transmit().expect("the shared frame");
+        assert_eq!(frame.as_ptr(), message.frame().as_ptr(), "each transmit is the prepared buffer itself");
+        assert_eq!(conn.poll_transmit().as_deref(), Some(&small.frame()[..]));
+        assert!(conn.poll_transmit().is_none());
+    }
+    // Alone, a small prepared frame waits in the inline stage: no heap at all.
+    let mut conn = open_server();
+    let before = live();
+    conn.send_prepared(&small).expect("open");
+    assert_eq!(live() - before, 0, "a small prepared frame alone takes no heap");
+}
+
+#[test]
 fn a_fragmented_message_holds_at_most_its_size_limit() {
     let config = Config::default().max_message_size(MIB);
     let fragment = vec![0x33; 340 << 10];

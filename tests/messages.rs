@@ -328,3 +328,35 @@ fn sending_after_close_is_refused() {
     refused(&mut p.server.conn, LocalError::Closed, |c| c.send_text("x"));
     refused(&mut p.server.conn, LocalError::Closed, |c| c.close(now, 1000, ""));
 }
+
+#[test]
+fn a_prepared_message_is_the_frame_send_would_make() {
+    use rfc6455::Prepared;
+    for payload in [&b""[..], b"hi", &[7u8; 200], &[9u8; 70_000]] {
+        let mut by_send = Connection::open(secs(0), Role::Server, None, Config::default());
+        let mut by_prepared = Connection::open(secs(0), Role::Server, None, Config::default());
+        by_send.send_binary(payload).unwrap();
+        by_prepared.send_prepared(&Prepared::binary(payload)).unwrap();
+        let all = |c: &mut Connection| std::iter::from_fn(|| c.poll_transmit()).flatten().collect::<Vec<u8>>();
+        assert_eq!(all(&mut by_send), all(&mut by_prepared), "{} bytes", payload.len());
+    }
+    let text = Prepared::text("héllo");
+    assert!(text.is_text());
+    assert_eq!(text.payload(), "héllo".as_bytes());
+    assert_eq!(text.frame()[0], 0x81);
+}
+
+#[test]
+fn a_client_masks_a_prepared_message_and_the_server_reads_it() {
+    let mut pair = Pair::connected();
+    let news = rfc6455::Prepared::text("to the server, masked");
+    pair.client.conn.send_prepared(&news).unwrap();
+    let wire = pair.client.conn.poll_transmit().unwrap();
+    assert_eq!(wire[1] & 0x80, 0x80, "a client's frame is masked");
+    assert_ne!(&wire[..], &news.frame()[..]);
+    assert_eq!(pair.server.conn.handle_bytes(pair.now, &wire), wire.len());
+    assert_eq!(pair.server.conn.poll_event(), Some(rfc6455::Event::Text("to the server, masked".into())));
+    // Not while a fragmented message is being sent.
+    pair.client.conn.send_fragment(Fragment::Text("part"), false).unwrap();
+    assert_eq!(pair.client.conn.send_prepared(&news), Err(LocalError::MessageInProgress));
+}

@@ -247,6 +247,18 @@ impl Driver {
         queued == 0 || queued < self.write_high_water
     }
 
+    /// Whether `try_send` may queue now: `Err` says why not.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn check_room(&self) -> Result<(), Option<Error>> {
+        if self.is_ended() {
+            return Err(Some(Error::Local(LocalError::Closed)));
+        }
+        if !self.has_room() {
+            return Err(None);
+        }
+        Ok(())
+    }
+
     /// Queues a message, without a copy when it is a shared buffer.
     pub(crate) fn send(&mut self, message: Message) -> Result<(), LocalError> {
         match message {

@@ -304,18 +304,20 @@ impl From<Error> for io::Error {
     }
 }
 
-/// What `try_send` gives back when it did not queue the message.
+/// What `try_send` gives back when it did not queue the message
+/// (`try_send_prepared` gives `TrySendError<()>`: the caller still holds the
+/// prepared message).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum TrySendError {
+pub enum TrySendError<T = Message> {
     /// The write queue is at [`Settings::write_high_water`]: the message,
     /// untouched, to send later.
-    Full(Message),
+    Full(T),
     /// The message cannot be sent (the connection is closing or closed).
     Failed(Error),
 }
 
-impl fmt::Display for TrySendError {
+impl<T> fmt::Display for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrySendError::Full(_) => f.write_str("the write queue is full"),
@@ -324,4 +326,4 @@ impl fmt::Display for TrySendError {
     }
 }
 
-impl std::error::Error for TrySendError {}
+impl<T: fmt::Debug> std::error::Error for TrySendError<T> {}

@@ -12,6 +12,7 @@ use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
 use crate::local_error::LocalError;
 use crate::payload::{Payload, Text};
+use crate::prepared::Prepared;
 use crate::role::Role;
 use crate::state::{Input, Phase};
 
@@ -56,6 +57,24 @@ impl Connection {
             Ok(bytes) => self.send_shared(OpCode::Text, bytes),
             Err(inline) => self.send_message(OpCode::Text, &inline),
         }
+    }
+
+    /// Sends a message encoded once for many connections. A server queues
+    /// the shared frame itself (a small one is copied into the inline stage,
+    /// which needs no heap); a client must mask, so it encodes a frame of
+    /// its own from the payload.
+    pub fn send_prepared(&mut self, message: &Prepared) -> Result<(), LocalError> {
+        if self.role == Role::Client {
+            return self.send_message(message.opcode(), message.payload());
+        }
+        self.check_new_message()?;
+        let frame = message.frame();
+        if frame.len() < SHARE_MIN {
+            self.out.write(frame, &[], None);
+        } else {
+            self.out.push_shared(frame.clone());
+        }
+        Ok(())
     }
 
     fn send_shared(&mut self, opcode: OpCode, data: Bytes) -> Result<(), LocalError> {

@@ -52,6 +52,7 @@ pub use crate::adapter::{Error, Message, Reject, Settings, TrySendError};
 use crate::close::{CloseCode, CloseEvent};
 use crate::connection::Connection;
 use crate::handshake::{Accept, ClientRequest, Opened, Request};
+use crate::prepared::Prepared;
 use crate::role::Role;
 use crate::state::ReadyState;
 use inner::Inner;
@@ -236,6 +237,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         try_send(&mut self.inner, message.into())
     }
 
+    /// Sends a message encoded once for many connections (see
+    /// [`Prepared`]), as [`send`](Self::send) does: a server queues the
+    /// shared frame, without a copy.
+    pub async fn send_prepared(&mut self, message: &Prepared) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_ready(cx)).await?;
+        self.inner.d.conn.send_prepared(message)?;
+        poll_fn(|cx| self.inner.poll_flush(cx)).await
+    }
+
+    /// Queues a [`Prepared`] message without waiting, as
+    /// [`try_send`](Self::try_send) does; `Full` when the write queue is at
+    /// the high-water mark. A fan-out loop calls it on every recipient.
+    pub fn try_send_prepared(&mut self, message: &Prepared) -> Result<(), TrySendError<()>> {
+        try_send_prepared(&mut self.inner, message)
+    }
+
     /// Waits until everything queued is written and the socket flushed.
     /// Cancel-safe.
     pub async fn flush(&mut self) -> Result<(), Error> {
@@ -342,13 +359,23 @@ impl<S> core::fmt::Debug for WebSocket<S> {
 
 /// What `try_send` does on either handle.
 fn try_send<S: AsyncRead + AsyncWrite + Unpin>(inner: &mut Inner<S>, message: Message) -> Result<(), TrySendError> {
-    if inner.d.is_ended() {
-        return Err(TrySendError::Failed(Error::Local(crate::LocalError::Closed)));
+    match inner.d.check_room() {
+        Ok(()) => inner.d.send(message).map_err(|e| TrySendError::Failed(Error::Local(e))),
+        Err(Some(e)) => Err(TrySendError::Failed(e)),
+        Err(None) => Err(TrySendError::Full(message)),
     }
-    if !inner.d.has_room() {
-        return Err(TrySendError::Full(message));
+}
+
+/// What `try_send_prepared` does on either handle.
+fn try_send_prepared<S: AsyncRead + AsyncWrite + Unpin>(
+    inner: &mut Inner<S>,
+    message: &Prepared,
+) -> Result<(), TrySendError<()>> {
+    match inner.d.check_room() {
+        Ok(()) => inner.d.conn.send_prepared(message).map_err(|e| TrySendError::Failed(Error::Local(e))),
+        Err(Some(e)) => Err(TrySendError::Failed(e)),
+        Err(None) => Err(TrySendError::Full(())),
     }
-    inner.d.send(message).map_err(|e| TrySendError::Failed(Error::Local(e)))
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {

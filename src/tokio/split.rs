@@ -21,6 +21,7 @@ use futures_sink::Sink;
 use super::inner::Inner;
 use super::{Error, Message, TrySendError};
 use crate::close::{CloseCode, CloseEvent};
+use crate::prepared::Prepared;
 use crate::state::ReadyState;
 
 /// Which half a waker belongs to.
@@ -156,6 +157,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// half's task is woken to write it if the write half is not flushed.
     pub fn try_send(&mut self, message: impl Into<Message>) -> Result<(), TrySendError> {
         super::try_send(&mut self.shared.lock(), message.into())?;
+        self.shared.wakers.wake_half(Half::Read);
+        Ok(())
+    }
+
+    /// As [`WebSocket::send_prepared`](super::WebSocket::send_prepared).
+    pub async fn send_prepared(&mut self, message: &Prepared) -> Result<(), Error> {
+        poll_fn(|cx| self.shared.poll(Half::Write, cx, |inner, cx| inner.poll_ready(cx))).await?;
+        self.shared.lock().d.conn.send_prepared(message)?;
+        self.flush().await
+    }
+
+    /// As [`WebSocket::try_send_prepared`](super::WebSocket::try_send_prepared);
+    /// the read half's task is woken to write it.
+    pub fn try_send_prepared(&mut self, message: &Prepared) -> Result<(), TrySendError<()>> {
+        super::try_send_prepared(&mut self.shared.lock(), message)?;
         self.shared.wakers.wake_half(Half::Read);
         Ok(())
     }
