@@ -69,6 +69,9 @@ pub mod frame;
 pub mod fuzzing;
 #[forbid(unsafe_code)]
 mod handshake;
+#[cfg(feature = "http")]
+#[forbid(unsafe_code)]
+pub mod http;
 #[forbid(unsafe_code)]
 mod local_error;
 #[forbid(unsafe_code)]

@@ -187,29 +187,40 @@ impl ClientRequest {
     fn write(&self, key: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(format!("GET {} HTTP/1.1\r\n", self.resource).as_bytes());
-        let default_port = if self.secure { 443 } else { 80 };
-        // Only an IPv6 address has a colon; it goes in brackets (RFC 9110 §7.2, RFC 3986 §3.2.2).
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.port == default_port {
-            write_header(&mut out, "Host", &host);
-        } else {
-            write_header(&mut out, "Host", &format!("{host}:{}", self.port));
-        }
-        write_header(&mut out, "Upgrade", "websocket");
-        write_header(&mut out, "Connection", "Upgrade");
-        write_header(&mut out, "Sec-WebSocket-Key", key);
-        write_header(&mut out, "Sec-WebSocket-Version", "13");
-        if !self.protocols.is_empty() {
-            write_header(&mut out, "Sec-WebSocket-Protocol", &self.protocols.join(", "));
-        }
-        if !self.extensions.is_empty() {
-            write_header(&mut out, "Sec-WebSocket-Extensions", &self.extensions.join(", "));
-        }
-        for (name, value) in &self.headers {
-            write_header(&mut out, name, value);
+        for (name, value) in self.request_headers(key) {
+            write_header(&mut out, name, &value);
         }
         out.extend_from_slice(b"\r\n");
         out
+    }
+
+    /// The headers of the GET request with `key`, in order.
+    pub(crate) fn request_headers(&self, key: &str) -> Vec<(&str, String)> {
+        let default_port = if self.secure { 443 } else { 80 };
+        // Only an IPv6 address has a colon; it goes in brackets (RFC 9110 §7.2, RFC 3986 §3.2.2).
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let host = if self.port == default_port { host } else { format!("{host}:{}", self.port) };
+        let mut out = Vec::with_capacity(7 + self.headers.len());
+        out.push(("Host", host));
+        out.push(("Upgrade", "websocket".to_string()));
+        out.push(("Connection", "Upgrade".to_string()));
+        out.push(("Sec-WebSocket-Key", key.to_string()));
+        out.push(("Sec-WebSocket-Version", "13".to_string()));
+        if !self.protocols.is_empty() {
+            out.push(("Sec-WebSocket-Protocol", self.protocols.join(", ")));
+        }
+        if !self.extensions.is_empty() {
+            out.push(("Sec-WebSocket-Extensions", self.extensions.join(", ")));
+        }
+        out.extend(self.headers.iter().map(|(name, value)| (name.as_str(), value.clone())));
+        out
+    }
+
+    /// The request's key for a 16-byte nonce, after the checks of what the
+    /// builder could not check.
+    pub(crate) fn key_for(&self, nonce: [u8; 16]) -> Result<String, LocalError> {
+        self.validate()?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(nonce))
     }
 }
 
@@ -236,8 +247,7 @@ pub(crate) struct ClientHandshake {
 impl ClientHandshake {
     /// Starts a handshake with a 16-byte nonce; returns it with the request bytes to send.
     pub(crate) fn new(req: &ClientRequest, nonce: [u8; 16], config: &Config) -> Result<(Self, Vec<u8>), LocalError> {
-        req.validate()?;
-        let key = base64::engine::general_purpose::STANDARD.encode(nonce);
+        let key = req.key_for(nonce)?;
         let request = req.write(&key);
         let hs = ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
@@ -301,33 +311,44 @@ impl ClientHandshake {
 
     /// The checks of RFC 6455 §4.1 on a 101 response.
     fn check(&self, headers: Headers) -> Result<Opened, HandshakeError> {
-        if !headers.has_token("Upgrade", "websocket") {
-            return Err(HandshakeError::Upgrade);
-        }
-        if !headers.has_token("Connection", "upgrade") {
-            return Err(HandshakeError::Connection);
-        }
-        let accept_ok = {
-            let mut accepts = headers.get_all("Sec-WebSocket-Accept");
-            let accept = accepts.next().and_then(|v| core::str::from_utf8(v).ok()).map(str::trim);
-            accept == Some(self.expected_accept.as_str()) && accepts.next().is_none()
-        };
-        if !accept_ok {
-            return Err(HandshakeError::Accept);
-        }
-        let chosen: Vec<&str> = headers.tokens("Sec-WebSocket-Protocol").collect();
-        let protocol = match chosen.as_slice() {
-            [] => None,
-            [p] if self.protocols.iter().any(|o| o == p) => Some(p.to_string()),
-            _ => return Err(HandshakeError::Protocol),
-        };
-        // Every extension in the answer fails: one not offered (RFC 6455 §4.1),
-        // and an offered one too, since the engine cannot run any yet.
-        if headers.tokens("Sec-WebSocket-Extensions").next().is_some() {
-            return Err(HandshakeError::Extension);
-        }
-        Ok(Opened { protocol, extensions: Vec::new(), headers })
+        check_response(&self.expected_accept, &self.protocols, headers)
     }
+}
+
+/// The checks of RFC 6455 §4.1 on the headers of a 101 response to a request
+/// whose key gives `expected_accept` and that offered `protocols`: the one
+/// place they are made, for responses read from bytes and for `http` types.
+pub(crate) fn check_response(
+    expected_accept: &str,
+    offered: &[String],
+    headers: Headers,
+) -> Result<Opened, HandshakeError> {
+    if !headers.has_token("Upgrade", "websocket") {
+        return Err(HandshakeError::Upgrade);
+    }
+    if !headers.has_token("Connection", "upgrade") {
+        return Err(HandshakeError::Connection);
+    }
+    let accept_ok = {
+        let mut accepts = headers.get_all("Sec-WebSocket-Accept");
+        let accept = accepts.next().and_then(|v| core::str::from_utf8(v).ok()).map(str::trim);
+        accept == Some(expected_accept) && accepts.next().is_none()
+    };
+    if !accept_ok {
+        return Err(HandshakeError::Accept);
+    }
+    let chosen: Vec<&str> = headers.tokens("Sec-WebSocket-Protocol").collect();
+    let protocol = match chosen.as_slice() {
+        [] => None,
+        [p] if offered.iter().any(|o| o == p) => Some(p.to_string()),
+        _ => return Err(HandshakeError::Protocol),
+    };
+    // Every extension in the answer fails: one not offered (RFC 6455 §4.1),
+    // and an offered one too, since the engine cannot run any yet.
+    if headers.tokens("Sec-WebSocket-Extensions").next().is_some() {
+        return Err(HandshakeError::Extension);
+    }
+    Ok(Opened { protocol, extensions: Vec::new(), headers })
 }
 
 #[cfg(test)]

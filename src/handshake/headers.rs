@@ -8,6 +8,11 @@ use alloc::vec::Vec;
 pub struct Headers(Vec<(String, Vec<u8>)>);
 
 impl Headers {
+    #[cfg(feature = "http")]
+    pub(crate) fn from_http(headers: &http::HeaderMap) -> Self {
+        Headers(headers.iter().map(|(n, v)| (String::from(n.as_str()), v.as_bytes().to_vec())).collect())
+    }
+
     pub(crate) fn from_httparse(headers: &[httparse::Header<'_>]) -> Self {
         Headers(headers.iter().map(|h| (String::from(h.name), h.value.to_vec())).collect())
     }

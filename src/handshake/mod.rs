@@ -20,10 +20,14 @@ use sha1::{Digest, Sha1};
 pub use accept::Accept;
 pub(crate) use client::ClientHandshake;
 pub use client::ClientRequest;
+#[cfg(feature = "http")]
+pub(crate) use client::check_response;
 pub use error::HandshakeError;
 pub use headers::Headers;
 pub use server::Request;
 pub(crate) use server::{ServerHandshake, accept_response, error_response, reject_response};
+#[cfg(feature = "http")]
+pub(crate) use server::{accept_headers, error_parts, request_from_parts};
 
 /// The GUID every server appends to the key (RFC 6455 §1.3).
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

@@ -112,20 +112,34 @@ impl ServerHandshake {
         let mut slots = header_slots(head, self.max_headers);
         let mut req = httparse::Request::new(&mut slots);
         check_parse(req.parse(head))?;
-        let method = req.method.expect("a complete request has a method").to_string();
-        let (path, query) = split_target(&method, req.path.expect("a complete request has a target"))?;
-        let version = req.version;
-        let headers = Headers::from_httparse(req.headers);
-        check_host(&headers, version)?;
-        let protocols = headers.tokens("Sec-WebSocket-Protocol").filter(|p| is_token(p)).map(String::from).collect();
-        let extensions = headers.tokens("Sec-WebSocket-Extensions").map(String::from).collect();
-        let mut request = Request { method, path, query, headers, protocols, extensions, key: None };
-        if request.headers.has_token("Upgrade", "websocket") {
-            request.key = Some(check_upgrade(&request, version)?);
-        }
+        let method = req.method.expect("a complete request has a method");
+        let target = req.path.expect("a complete request has a target");
+        let request = request_from_parts(method, target, req.version, Headers::from_httparse(req.headers))?;
         self.head.release();
         Ok(Some((request, used)))
     }
+}
+
+/// A parsed request head as the application sees it, after the checks of
+/// RFC 9112 (target, `Host`) and, for an upgrade, RFC 6455 §4.2.1: the one
+/// place they are made, for requests read from bytes and for `http` types.
+/// `version` is the minor version of HTTP/1 (`Some(1)` for HTTP/1.1).
+pub(crate) fn request_from_parts(
+    method: &str,
+    target: &str,
+    version: Option<u8>,
+    headers: Headers,
+) -> Result<Request, HandshakeError> {
+    let method = method.to_string();
+    let (path, query) = split_target(&method, target)?;
+    check_host(&headers, version)?;
+    let protocols = headers.tokens("Sec-WebSocket-Protocol").filter(|p| is_token(p)).map(String::from).collect();
+    let extensions = headers.tokens("Sec-WebSocket-Extensions").map(String::from).collect();
+    let mut request = Request { method, path, query, headers, protocols, extensions, key: None };
+    if request.headers.has_token("Upgrade", "websocket") {
+        request.key = Some(check_upgrade(&request, version)?);
+    }
+    Ok(request)
 }
 
 /// Whether a request's bytes start with the `HEAD` method, after the empty
@@ -229,6 +243,23 @@ pub(crate) fn accept_response(
     protocol: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Result<Vec<u8>, LocalError> {
+    let mut out = Vec::with_capacity(160);
+    out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+    for (name, value) in accept_headers(req, protocol, headers)? {
+        write_header(&mut out, name, &value);
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(out)
+}
+
+/// The headers of the 101 response accepting `req`, in order, after the
+/// checks: an upgrade, a subprotocol it offered, extra headers that can be
+/// sent and are not the handshake's own.
+pub(crate) fn accept_headers<'a>(
+    req: &Request,
+    protocol: Option<&'a str>,
+    headers: &[(&'a str, &'a str)],
+) -> Result<Vec<(&'a str, String)>, LocalError> {
     let key = req.key.as_deref().ok_or(LocalError::NotUpgrade)?;
     if protocol.is_some_and(|p| !req.protocols.iter().any(|o| o == p)) {
         return Err(LocalError::ProtocolNotOffered);
@@ -245,18 +276,14 @@ pub(crate) fn accept_response(
             "transfer-encoding",
         ],
     )?;
-    let mut out = Vec::with_capacity(160);
-    out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
-    write_header(&mut out, "Upgrade", "websocket");
-    write_header(&mut out, "Connection", "Upgrade");
-    write_header(&mut out, "Sec-WebSocket-Accept", &accept_key(key.as_bytes()));
+    let mut out = Vec::with_capacity(4 + headers.len());
+    out.push(("Upgrade", "websocket".to_string()));
+    out.push(("Connection", "Upgrade".to_string()));
+    out.push(("Sec-WebSocket-Accept", accept_key(key.as_bytes())));
     if let Some(p) = protocol {
-        write_header(&mut out, "Sec-WebSocket-Protocol", p);
+        out.push(("Sec-WebSocket-Protocol", p.to_string()));
     }
-    for (name, value) in headers {
-        write_header(&mut out, name, value);
-    }
-    out.extend_from_slice(b"\r\n");
+    out.extend(headers.iter().map(|(name, value)| (*name, value.to_string())));
     Ok(out)
 }
 
@@ -299,13 +326,19 @@ pub(crate) fn reject_response(
 /// The response the engine itself sends for a broken request; with no body
 /// when it was a `HEAD` (`head`, see [`reject_response`]).
 pub(crate) fn error_response(err: &HandshakeError, head: bool) -> Vec<u8> {
+    let (status, headers, body) = error_parts(err);
+    reject_response(status, headers, body.as_bytes(), head).expect("fixed statuses and headers are valid")
+}
+
+/// The status, headers and body of the answer to a broken request.
+pub(crate) fn error_parts(err: &HandshakeError) -> (u16, &'static [(&'static str, &'static str)], String) {
     let status = err.response_status();
     let headers: &[(&str, &str)] = match status {
         426 => &[("Sec-WebSocket-Version", "13"), ("Content-Type", "text/plain; charset=utf-8")],
         405 => &[("Allow", "GET"), ("Content-Type", "text/plain; charset=utf-8")],
         _ => &[("Content-Type", "text/plain; charset=utf-8")],
     };
-    reject_response(status, headers, format!("{err}\n").as_bytes(), head).expect("fixed statuses and headers are valid")
+    (status, headers, format!("{err}\n"))
 }
 
 fn reason_phrase(status: u16) -> &'static str {
