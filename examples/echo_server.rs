@@ -145,7 +145,8 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             // The engine forgets the connection (1006) and sends nothing; the socket goes now.
             ws.terminate();
             let _ = ws.get_mut().shutdown(Shutdown::Both);
-            return Ok(());
+            // The end reaches the log as every other does (1006, not clean).
+            continue;
         }
         if behaviour == Behaviour::CloseOnRequest
             && let Message::Text(text) = &message

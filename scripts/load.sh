@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load on loopback: our engine under tokio (examples/tokio_echo.rs), a
-# tokio-tungstenite and a fastwebsockets echo server (examples/peer_echo.rs),
+# tokio-tungstenite and a fastwebsockets echo server (benches/peer_echo.rs),
 # each driven by the same generator (examples/loadgen.rs):
 #
 #   - messages per second, 100 connections x 20 B and 200 connections x 16 KiB;
@@ -29,7 +29,8 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((IDLE + 100)) ]; th
     exit 1
 fi
 
-cargo build --release --features tokio --example tokio_echo --example peer_echo --example loadgen
+cargo build --release --features tokio --example tokio_echo --example loadgen
+cargo build --release -p rfc6455-benches --example peer_echo
 mkdir -p target/perf
 LOG=$(mktemp -d)
 SERVER_PID=

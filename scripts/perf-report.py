@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the bench and load results into docs/performance.md and docs/performance.svg.
 
-    cargo bench --bench decode --bench encode --bench mask --bench heap --bench driver
+    cargo bench -p rfc6455-benches --bench decode --bench encode --bench mask --bench heap --bench driver
     bash scripts/load.sh            # optional: the loopback figures
     python3 scripts/perf-report.py
 
@@ -277,7 +277,7 @@ def driver_section():
         row = dict(row, before=fmt(before, row["unit"]) if before is not None else row["before"] + " (the issue's)")
         rows.append((row, ours, peers, loadavg(g)))
     if not rows:
-        return lines + ["Not measured yet: `cargo bench --bench driver`.", ""]
+        return lines + ["Not measured yet: `cargo bench -p rfc6455-benches --bench driver`.", ""]
     lines += [
         "`benches/driver.rs`: the driver the README describes, written as a user in another crate would write "
         "it. Every engine call goes through a function the compiler does not inline (`#[inline(never)]`), "
@@ -379,7 +379,7 @@ def markdown(rows, heap, load, m, now):
         "Reproduce:",
         "",
         "```sh",
-        "cargo bench --bench decode --bench encode --bench mask --bench heap --bench driver",
+        "cargo bench -p rfc6455-benches --bench decode --bench encode --bench mask --bench heap --bench driver",
         "bash scripts/load.sh",
         "python3 scripts/perf-report.py",
         "```",
@@ -433,7 +433,7 @@ def markdown(rows, heap, load, m, now):
             f"| heap after one 1 MiB message | {b(o.get('after_1MiB'))} | {b(t.get('after_1MiB'))} | "
             f"{b(f.get('after_1MiB'))} | | back to 0 once delivered | {'**met**' if after_ok else 'not met'} |")
     else:
-        lines.append("| heap rows | not measured (`cargo bench --bench heap`) | | | | | |")
+        lines.append("| heap rows | not measured (`cargo bench -p rfc6455-benches --bench heap`) | | | | | |")
     lines += [
         "",
         "Load average recorded at the end of each group's run: "
@@ -535,7 +535,7 @@ def markdown(rows, heap, load, m, now):
             f"{load.get('threads', 1)} tokio worker for each server and for the generator, "
             f"load average at the start {load.get('load_average', '?')}. The same generator "
             "(`examples/loadgen.rs`: a hand-written client, one message in flight per connection, every echo "
-            "checked) against `examples/tokio_echo.rs` (ours) and `examples/peer_echo.rs` (tokio-tungstenite's "
+            "checked) against `examples/tokio_echo.rs` (ours) and `benches/peer_echo.rs` (tokio-tungstenite's "
             "`accept_async` + `next`/`send`; fastwebsockets' `after_handshake` + `FragmentCollector`, handshake "
             "answered by hand).",
             "",

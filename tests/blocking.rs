@@ -168,35 +168,3 @@ fn peer_violation_is_the_error_then_none() {
     let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(&out[at + 2..at + 4], &[0x03, 0xea], "a close frame with 1002, then EOF");
 }
-
-#[test]
-fn interop_with_tungstenite_both_roles() {
-    use tungstenite::Message as TMessage;
-    let (listener, url) = listen();
-    let server = serve_one(listener, |tcp| {
-        let mut peer = tungstenite::accept(tcp).unwrap();
-        loop {
-            match peer.read() {
-                Ok(m) if m.is_text() || m.is_binary() => peer.send(m).unwrap(),
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    let mut client = ws::connect(&url).unwrap();
-    client.send("to tungstenite").unwrap();
-    assert_eq!(client.recv().unwrap().unwrap(), Message::text("to tungstenite"));
-    let close = client.close(4002, "done").unwrap();
-    assert_eq!((close.code, close.was_clean), (CloseCode::from(4002), true));
-    server.join().unwrap();
-
-    let (listener, url) = listen();
-    let server = serve_one(listener, echo);
-    let (mut peer, _) = tungstenite::connect(&url).unwrap();
-    peer.send(TMessage::binary(vec![3u8; 100_000])).unwrap();
-    assert_eq!(peer.read().unwrap(), TMessage::binary(vec![3u8; 100_000]));
-    peer.close(None).unwrap();
-    while peer.read().is_ok() {}
-    let seen = server.join().unwrap();
-    assert_eq!((seen.code, seen.was_clean), (CloseCode::NO_STATUS, true));
-}

@@ -293,50 +293,6 @@ async fn write_half_closes_alone_once_the_read_half_is_gone() {
 }
 
 #[tokio::test]
-async fn interop_with_tokio_tungstenite_both_roles() {
-    use tokio_tungstenite::tungstenite::Message as TMessage;
-    // Our client, their server.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut peer = tokio_tungstenite::accept_async(tcp).await.unwrap();
-        while let Some(Ok(m)) = peer.next().await {
-            if m.is_text() || m.is_binary() {
-                peer.send(m).await.unwrap();
-            }
-        }
-    });
-    let mut client = ws::connect(&format!("ws://{addr}/")).await.unwrap();
-    client.send("to tungstenite").await.unwrap();
-    assert_eq!(client.recv().await.unwrap().unwrap(), Message::text("to tungstenite"));
-    let close = client.close(4002, "done").await.unwrap();
-    assert!(close.was_clean, "{close:?}");
-    assert_eq!(close.code, CloseCode::from(4002));
-    server.await.unwrap();
-
-    // Their client, our server.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut ws = ws::accept(tcp).await.unwrap();
-        while let Some(Ok(m)) = ws.recv().await {
-            ws.send(m).await.unwrap();
-        }
-        ws.close_event().cloned().unwrap()
-    });
-    let (mut peer, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
-    peer.send(TMessage::binary(vec![9u8; 100_000])).await.unwrap();
-    assert_eq!(peer.next().await.unwrap().unwrap(), TMessage::binary(vec![9u8; 100_000]));
-    peer.close(None).await.unwrap();
-    while peer.next().await.is_some() {}
-    let seen = server.await.unwrap();
-    assert!(seen.was_clean);
-    assert_eq!(seen.code, CloseCode::NO_STATUS);
-}
-
-#[tokio::test]
 async fn start_close_still_delivers_what_was_on_its_way() {
     let (mut client, mut server) = pair().await;
     for i in 0..10u8 {

@@ -2,7 +2,7 @@
 //! compare with `examples/tokio_echo.rs` through the same load generator.
 //!
 //! ```text
-//! cargo run --release --example peer_echo -- tungstenite|fastwebsockets [ADDR] [--threads N]
+//! cargo run --release -p rfc6455-benches --example peer_echo -- tungstenite|fastwebsockets [ADDR] [--threads N]
 //! ```
 //!
 //! Each is the echo loop its own README shows, one task per connection, on
