@@ -252,8 +252,13 @@ pub enum Error {
     /// `accept_with` refused the request, and answered it with this status;
     /// `accept` answers a request that is not an upgrade with 426.
     Rejected(u16),
-    /// A `wss://` URL, and the crate was built without TLS.
+    /// A `wss://` URL, and the crate was built without TLS (feature
+    /// `rustls`), or the adapter (blocking) has none.
     TlsUnavailable,
+    /// TLS could not be set up: no root certificates, a host name that
+    /// cannot be a server name, no protocol version the crypto provider
+    /// supports. (A failed TLS handshake is [`Error::Io`].)
+    Tls(std::boxed::Box<dyn std::error::Error + Send + Sync>),
     /// The blocking adapter's `recv_timeout` waited its time and no message
     /// came; the connection goes on as before.
     TimedOut,
@@ -266,7 +271,8 @@ impl fmt::Display for Error {
             Error::Connection(e) => write!(f, "connection failed: {e}"),
             Error::Local(e) => write!(f, "{e}"),
             Error::Rejected(status) => write!(f, "the request was refused with status {status}"),
-            Error::TlsUnavailable => f.write_str("wss:// needs the crate's `rustls` feature"),
+            Error::TlsUnavailable => f.write_str("wss:// needs the crate's `rustls` feature and the tokio adapter"),
+            Error::Tls(e) => write!(f, "TLS: {e}"),
             Error::TimedOut => f.write_str("no message within the time given"),
         }
     }
@@ -278,6 +284,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Connection(e) => Some(e),
             Error::Local(e) => Some(e),
+            Error::Tls(e) => Some(e.as_ref()),
             _ => None,
         }
     }

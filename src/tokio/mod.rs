@@ -34,6 +34,13 @@
 
 mod inner;
 mod split;
+#[cfg(feature = "rustls")]
+mod tls;
+
+/// The rustls that `connect` uses (feature `rustls`), to build a
+/// [`ClientConfig`](rustls::ClientConfig) for [`Builder::tls`].
+#[cfg(feature = "rustls")]
+pub use tokio_rustls::rustls;
 
 use core::future::poll_fn;
 use core::pin::Pin;
@@ -77,8 +84,9 @@ where
     Builder::default().accept_with(stream, decide).await
 }
 
-/// Connects to a `ws://` URL over TCP (`Nagle` off), with the default
-/// [`Settings`].
+/// Connects to a `ws://` URL over TCP (`Nagle` off), or with the feature
+/// `rustls` a `wss://` URL over TLS trusting the platform's roots, with the
+/// default [`Settings`] ([`Builder::tls`] for other roots).
 pub async fn connect(url: &str) -> Result<WebSocket<ClientStream>, Error> {
     Builder::default().connect(url).await
 }
@@ -105,12 +113,31 @@ pub async fn connect_with<S: AsyncRead + AsyncWrite + Unpin>(
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     settings: Settings,
+    /// `wss://`: the client configuration, if not the platform's roots.
+    #[cfg(feature = "rustls")]
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Builder {
     /// Handshakes with these settings.
     pub fn new(settings: Settings) -> Self {
-        Builder { settings }
+        Builder { settings, ..Builder::default() }
+    }
+
+    /// `wss://` with this TLS configuration (roots of your own, client
+    /// certificates, ALPN) instead of the platform's roots (feature `rustls`).
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// `wss://` trusting these roots alone (feature `rustls`), with the
+    /// process's crypto provider or ring.
+    #[cfg(feature = "rustls")]
+    pub fn tls_roots(self, roots: rustls::RootCertStore) -> Result<Self, Error> {
+        Ok(self.tls(tls::config_with_roots(roots)?))
     }
 
     /// As [`accept`](fn@accept).
@@ -156,12 +183,24 @@ impl Builder {
     /// As [`connect`](fn@connect).
     pub async fn connect(&self, url: &str) -> Result<WebSocket<ClientStream>, Error> {
         let request = ClientRequest::new(url)?;
+        #[cfg(not(feature = "rustls"))]
         if request.is_secure() {
             return Err(Error::TlsUnavailable);
         }
         let tcp = TcpStream::connect((request.host(), request.port())).await?;
         tcp.set_nodelay(true)?;
-        self.connect_with(&request, ClientStream { tcp }).await
+        let stream = match request.is_secure() {
+            #[cfg(feature = "rustls")]
+            true => {
+                let config = match &self.tls {
+                    Some(config) => config.clone(),
+                    None => tls::platform_config()?,
+                };
+                ClientStream::Tls(std::boxed::Box::new(tls::handshake(config, request.host(), tcp).await?))
+            }
+            _ => ClientStream::Plain(tcp),
+        };
+        self.connect_with(&request, stream).await
     }
 
     /// As [`connect_with`](fn@connect_with).
@@ -409,36 +448,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
     }
 }
 
-/// The socket [`connect`](fn@connect) opens: TCP (and, with TLS, a TLS
-/// stream over it).
+/// The socket [`connect`](fn@connect) opens: TCP, or (feature `rustls`)
+/// TLS over TCP for `wss://`.
 #[derive(Debug)]
-pub struct ClientStream {
-    tcp: TcpStream,
+#[non_exhaustive]
+pub enum ClientStream {
+    /// `ws://`.
+    Plain(TcpStream),
+    /// `wss://`.
+    #[cfg(feature = "rustls")]
+    Tls(std::boxed::Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl ClientStream {
     /// The TCP stream.
     pub fn tcp(&self) -> &TcpStream {
-        &self.tcp
+        match self {
+            ClientStream::Plain(tcp) => tcp,
+            #[cfg(feature = "rustls")]
+            ClientStream::Tls(tls) => tls.get_ref().0,
+        }
     }
+}
+
+/// Forwards a poll to the stream inside.
+macro_rules! forward {
+    ($self:ident, $stream:ident => $call:expr) => {
+        match $self.get_mut() {
+            ClientStream::Plain($stream) => {
+                let $stream = Pin::new($stream);
+                $call
+            }
+            #[cfg(feature = "rustls")]
+            ClientStream::Tls($stream) => {
+                let $stream = Pin::new(&mut **$stream);
+                $call
+            }
+        }
+    };
 }
 
 impl AsyncRead for ClientStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tcp).poll_read(cx, buf)
+        forward!(self, stream => stream.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for ClientStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+        forward!(self, stream => stream.poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+        forward!(self, stream => stream.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+        forward!(self, stream => stream.poll_shutdown(cx))
     }
 }
