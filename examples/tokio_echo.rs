@@ -10,7 +10,8 @@
 
 use std::io;
 
-use rfc6455::tokio::{Error, accept};
+use rfc6455::Accept;
+use rfc6455::tokio::{Error, Message, Reject, accept_with};
 use tokio::net::{TcpListener, TcpStream};
 
 fn main() -> io::Result<()> {
@@ -32,11 +33,44 @@ fn main() -> io::Result<()> {
 
 /// Echoes every message until the peer closes; the adapter answers pings,
 /// runs the timers and finishes the closing handshake.
+///
+/// One test path, for `scripts/interop/run.sh`: on `/test/close`, a text
+/// `close CODE REASON` makes it close with that code and reason, and the
+/// close it saw is logged as `examples/echo_server.rs` logs it.
 async fn echo(tcp: TcpStream) -> Result<(), Error> {
     tcp.set_nodelay(true)?;
-    let mut ws = accept(tcp).await?;
+    let peer = tcp.peer_addr()?;
+    let mut target = None;
+    let mut ws = accept_with(tcp, |request| {
+        if request.path.starts_with("/test/") {
+            target = Some(match &request.query {
+                Some(query) => format!("{}?{query}", request.path),
+                None => request.path.clone(),
+            });
+        }
+        match request.is_upgrade() {
+            true => Ok(Accept::new()),
+            false => Err(Reject::new(426).header("Upgrade", "websocket")),
+        }
+    })
+    .await?;
     while let Some(message) = ws.recv().await {
-        ws.send(message?).await?;
+        let message = message?;
+        if let (Some(_), Message::Text(text)) = (&target, &message)
+            && let Some((code, reason)) = text.strip_prefix("close ").and_then(|r| {
+                let (code, reason) = r.split_once(' ').unwrap_or((r, ""));
+                Some((code.parse::<u16>().ok()?, reason))
+            })
+        {
+            if ws.close(code, reason).await.is_err() {
+                ws.send(format!("refused: close {code}")).await?;
+            }
+            continue;
+        }
+        ws.send(message).await?;
+    }
+    if let (Some(target), Some(c)) = (target, ws.close_event()) {
+        eprintln!("{peer} {target}: closed, code {}, reason {:?}, clean {}", c.code, c.reason, c.was_clean);
     }
     Ok(())
 }

@@ -16,8 +16,11 @@ ROOT=${AUTOBAHN_HOME:-$PWD/.autobahn} # where install.sh puts wstest
 OUT=$PWD/.autobahn/reports
 SERVER_PORT=${AUTOBAHN_SERVER_PORT:-9101} # our echo server, for fuzzingclient
 FUZZ_PORT=${AUTOBAHN_FUZZ_PORT:-9102}     # wstest's fuzzingserver, for our client
+TOKIO_PORT=${AUTOBAHN_TOKIO_PORT:-9103}   # our tokio adapter's echo server, for fuzzingclient
 SERVER_AGENT=rfc6455-server
 CLIENT_AGENT=rfc6455-client
+TOKIO_SERVER_AGENT=rfc6455-tokio-server
+TOKIO_CLIENT_AGENT=rfc6455-tokio-client
 RUN_LIMIT=900 # seconds for one role's whole run; a run takes about 20 s
 TARGET=${CARGO_TARGET_DIR:-target}
 
@@ -70,6 +73,7 @@ if [[ ! -f examples/echo_server.rs ]]; then
 fi
 say "build the examples (release)"
 timeout 900 cargo build --release --example echo_server --example autobahn_client
+timeout 900 cargo build --release --features tokio --example tokio_echo --example tokio_autobahn_client
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -77,7 +81,8 @@ EXCLUDE='["12.*", "13.*"]'
 cat >"$OUT/fuzzingclient.json" <<EOF
 {
    "outdir": "$OUT/servers",
-   "servers": [{"agent": "$SERVER_AGENT", "url": "ws://127.0.0.1:$SERVER_PORT"}],
+   "servers": [{"agent": "$SERVER_AGENT", "url": "ws://127.0.0.1:$SERVER_PORT"},
+               {"agent": "$TOKIO_SERVER_AGENT", "url": "ws://127.0.0.1:$TOKIO_PORT"}],
    "cases": ["*"],
    "exclude-cases": $EXCLUDE,
    "exclude-agent-cases": {}
@@ -93,18 +98,23 @@ cat >"$OUT/fuzzingserver.json" <<EOF
 }
 EOF
 
-say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT"
+say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT and tokio_echo on :$TOKIO_PORT"
 port_free "$SERVER_PORT"
+port_free "$TOKIO_PORT"
 timeout "$RUN_LIMIT" "$TARGET/release/examples/echo_server" "127.0.0.1:$SERVER_PORT" >"$OUT/echo_server.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
+timeout "$RUN_LIMIT" "$TARGET/release/examples/tokio_echo" "127.0.0.1:$TOKIO_PORT" >"$OUT/tokio_echo.log" 2>&1 &
+tokio_pid=$!
+pids+=("$tokio_pid")
 wait_port "$SERVER_PORT" "$server_pid"
+wait_port "$TOKIO_PORT" "$tokio_pid"
 started=$SECONDS
 (cd "$OUT" && exec timeout "$RUN_LIMIT" "$ROOT/bin/wstest" -m fuzzingclient -s fuzzingclient.json) \
     >"$OUT/fuzzingclient.log" 2>&1 &
 waited $! || { tail -20 "$OUT/fuzzingclient.log" >&2; exit 1; }
 server_seconds=$((SECONDS - started))
-kill "$server_pid" 2>/dev/null || true
+kill "$server_pid" "$tokio_pid" 2>/dev/null || true
 echo "$(grep -c '^Running test case' "$OUT/fuzzingclient.log") cases in ${server_seconds} s" >&2
 
 say "(b) client role: autobahn_client against wstest -m fuzzingserver on 127.0.0.1:$FUZZ_PORT"
@@ -120,12 +130,20 @@ timeout "$RUN_LIMIT" "$TARGET/release/examples/autobahn_client" "ws://127.0.0.1:
 waited $! || { tail -20 "$OUT/autobahn_client.log" >&2; exit 1; }
 grep -v '^case ' "$OUT/autobahn_client.log" >&2 || true
 client_seconds=$((SECONDS - started))
+started=$SECONDS
+timeout "$RUN_LIMIT" "$TARGET/release/examples/tokio_autobahn_client" "ws://127.0.0.1:$FUZZ_PORT" "$TOKIO_CLIENT_AGENT" \
+    >"$OUT/tokio_autobahn_client.log" 2>&1 &
+waited $! || { tail -20 "$OUT/tokio_autobahn_client.log" >&2; exit 1; }
+grep -v '^case ' "$OUT/tokio_autobahn_client.log" >&2 || true
+tokio_client_seconds=$((SECONDS - started))
 kill "$fuzz_pid" 2>/dev/null || true
 
 say "verdicts"
 python3 scripts/autobahn/summarize.py \
     --server "$OUT/servers/index.json" --server-agent "$SERVER_AGENT" --server-seconds "$server_seconds" \
     --client "$OUT/clients/index.json" --client-agent "$CLIENT_AGENT" --client-seconds "$client_seconds" \
+    --tokio-server-agent "$TOKIO_SERVER_AGENT" --tokio-client-agent "$TOKIO_CLIENT_AGENT" \
+    --tokio-client-seconds "$tokio_client_seconds" \
     --wstest "$("$ROOT/bin/wstest" --autobahnversion 2>/dev/null | tail -1)" \
     --out docs/conformance.md
 echo "install ${install_seconds} s, server run ${server_seconds} s, client run ${client_seconds} s;" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads Autobahn|Testsuite's index.json reports of both roles, writes docs/conformance.md, and exits 1
+"""Reads Autobahn|Testsuite's index.json reports of both roles (and of the tokio adapter's, when named), writes docs/conformance.md, and exits 1
 unless every case is OK in behaviour and close behaviour.
 
 INFORMATIONAL is accepted only where the suite leaves the outcome to the implementation: 7.1.6 (a close
@@ -103,16 +103,25 @@ def main():
     ap.add_argument("--client", required=True, help="fuzzingserver's index.json (our client)")
     ap.add_argument("--client-agent", required=True)
     ap.add_argument("--client-seconds", type=int)
+    ap.add_argument("--tokio-server-agent", help="the tokio adapter's echo server, in the same fuzzingclient run")
+    ap.add_argument("--tokio-client-agent", help="the tokio adapter's client, in the same fuzzingserver run")
+    ap.add_argument("--tokio-client-seconds", type=int)
     ap.add_argument("--wstest", default="AutobahnTestSuite")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
     roles = [
-        ("Server", "`wstest -m fuzzingclient` against `examples/echo_server.rs`", args.server_agent,
+        ("Server", "`wstest -m fuzzingclient` against `examples/echo_server.rs` (the blocking adapter)", args.server_agent,
          load(args.server, args.server_agent), args.server_seconds),
         ("Client", "`examples/autobahn_client.rs` against `wstest -m fuzzingserver`", args.client_agent,
          load(args.client, args.client_agent), args.client_seconds),
     ]
+    if args.tokio_server_agent:
+        roles.append(("Server, tokio adapter", "`wstest -m fuzzingclient` against `examples/tokio_echo.rs`",
+                      args.tokio_server_agent, load(args.server, args.tokio_server_agent), None))
+    if args.tokio_client_agent:
+        roles.append(("Client, tokio adapter", "`examples/tokio_autobahn_client.rs` against `wstest -m fuzzingserver`",
+                      args.tokio_client_agent, load(args.client, args.tokio_client_agent), args.tokio_client_seconds))
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     doc = [
         "# Conformance: Autobahn|Testsuite",

@@ -3,8 +3,10 @@
 #
 #   bash scripts/interop/run.sh
 #
-# (a) each peer as a client against examples/echo_server.rs (scripts/interop/*_peer.* client), and
-# (b) each peer as a server (*_peer.* server) with examples/interop_client.rs driving it.
+# (a) each peer as a client against examples/echo_server.rs (the blocking adapter) and
+#     examples/tokio_echo.rs (the tokio adapter) (scripts/interop/*_peer.* client), and
+# (b) each peer as a server (*_peer.* server) with examples/interop_client.rs (the engine alone) and
+#     examples/tokio_interop_client.rs (the tokio adapter) driving it.
 # Every connection checks text (of 1- to 4-byte characters) and binary echo at 0, 125, 126, 65535, 65536 and
 # 1 MiB bytes, a ping's pong, and one close: by the client or by the server (asked for with the text
 # "close CODE REASON"), with 1000, 1001, 3000 or 4999 and a 123-byte multi-byte reason. The side that runs the
@@ -77,6 +79,7 @@ echo "websockets $WEBSOCKETS_VERSION, wsproto $WSPROTO_VERSION (python $("$pytho
 
 say "build the examples (release)"
 timeout 900 cargo build --quiet --release --example echo_server --example interop_client
+timeout 900 cargo build --quiet --release --features tokio --example tokio_echo --example tokio_interop_client
 
 # --- results ---------------------------------------------------------------------------------------------
 passed=0
@@ -142,32 +145,34 @@ peer_command() {
 [ "$(printf %s "$REASON" | wc -c)" -eq 123 ] || { echo "interop: REASON is not 123 bytes" >&2; exit 1; }
 rm -f "$logs"/*
 
-# --- (a) the peers as clients of the echo server -----------------------------------------------------------
-say "(a) each peer as a client of examples/echo_server.rs"
-timeout 900 "$target/release/examples/echo_server" 127.0.0.1:0 >"$logs/echo_server.out" 2>"$logs/echo_server.err" &
+# --- (a) the peers as clients of our echo servers -----------------------------------------------------------
+for server in echo_server tokio_echo; do
+say "(a) each peer as a client of examples/$server.rs"
+timeout 900 "$target/release/examples/$server" 127.0.0.1:0 >"$logs/$server.out" 2>"$logs/$server.err" &
 server_pid=$!
 pids+=("$server_pid")
-url=$(listening "$logs/echo_server.out" "$server_pid")
+url=$(listening "$logs/$server.out" "$server_pid")
 for peer in "${PEERS[@]}"; do
     rc=0
     peer_command "$peer"
-    timeout "$LIMIT" "${cmd[@]}" client "$url" "$REASON" >"$logs/$peer-client.out" 2>&1 || rc=$?
-    tally "$logs/$peer-client.out" "$rc" "$peer client -> echo_server"
+    timeout "$LIMIT" "${cmd[@]}" client "$url" "$REASON" >"$logs/$peer-client-$server.out" 2>&1 || rc=$?
+    tally "$logs/$peer-client-$server.out" "$rc" "$peer client -> $server"
     for closer in client server; do
         for code in "${CODES[@]}"; do
             label=$peer-client/$closer-closes-$code
-            line=$(logged "$logs/echo_server.err" " /test/close?case=$label: closed, ")
+            line=$(logged "$logs/$server.err" " /test/close?case=$label: closed, ")
             saw=$(sed -E 's/^.*: closed, (code [0-9]+)( \([^)]*\))?, /\1, /' <<<"$line")
             want="code $code, reason \"$REASON\", clean true"
-            check "$([ "$saw" = "$want" ] && echo true || echo false)" "$label: echo_server saw $code and the reason, clean" \
+            check "$([ "$saw" = "$want" ] && echo true || echo false)" "$label: $server saw $code and the reason, clean" \
                 "saw: ${saw:-nothing}"
         done
     done
 done
 kill "$server_pid" 2>/dev/null || true
+done
 
 # --- (b) the peers as servers for our client -------------------------------------------------------------
-say "(b) examples/interop_client.rs against each peer as a server"
+say "(b) examples/interop_client.rs and examples/tokio_interop_client.rs against each peer as a server"
 for peer in "${PEERS[@]}"; do
     peer_command "$peer"
     timeout "$LIMIT" "${cmd[@]}" server >"$logs/$peer-server.out" 2>&1 &
@@ -177,27 +182,30 @@ for peer in "${PEERS[@]}"; do
         check false "the $peer server starts" "see ${logs#"$PWD"/}/$peer-server.out"
         continue
     fi
-    : >"$logs/$peer-interop_client.out"
+    for client in interop_client tokio_interop_client; do
+    prefix=${client%%interop_client}
+    : >"$logs/$peer-$client.out"
     rc_all=0
     for closer in client server; do
         for code in "${CODES[@]}"; do
-            label=$peer-server/$closer-closes-$code
+            label=$peer-server/$prefix$closer-closes-$code
             rc=0
-            timeout "$LIMIT" "$target/release/examples/interop_client" "ws://127.0.0.1:$port/$label" \
+            timeout "$LIMIT" "$target/release/examples/$client" "ws://127.0.0.1:$port/$label" \
                 --close-by "$closer" --code "$code" --reason "$REASON" --label "$label" \
-                >>"$logs/$peer-interop_client.out" 2>&1 || rc=$?
+                >>"$logs/$peer-$client.out" 2>&1 || rc=$?
             [ "$rc" -eq 0 ] || rc_all=$rc
         done
     done
-    tally "$logs/$peer-interop_client.out" "$rc_all" "interop_client -> $peer server"
+    tally "$logs/$peer-$client.out" "$rc_all" "$client -> $peer server"
     for closer in client server; do
         for code in "${CODES[@]}"; do
-            label=$peer-server/$closer-closes-$code
+            label=$peer-server/$prefix$closer-closes-$code
             want="closed /$label: received $code \"$REASON\""
             line=$(logged "$logs/$peer-server.out" "closed /$label: ")
             check "$([ "$line" = "$want" ] && echo true || echo false)" "$label: the $peer server saw $code and the reason" \
                 "saw: ${line:-nothing}"
         done
+    done
     done
     kill "$peer_pid" 2>/dev/null || true
 done

@@ -120,6 +120,7 @@ pub struct Builder {
 
 impl Builder {
     /// Handshakes with these settings.
+    #[allow(clippy::needless_update)] // `tls` is there with the feature `rustls`
     pub fn new(settings: Settings) -> Self {
         Builder { settings, ..Builder::default() }
     }
