@@ -211,9 +211,9 @@ impl<S: Transport> WebSocket<S> {
     /// Writes everything queued.
     fn write_out(&mut self) -> io::Result<()> {
         let io = &mut self.io;
-        let written = self.d.write(|bytes| {
+        let written = self.d.write(|slices| {
             Poll::Ready(loop {
-                match io.write(bytes) {
+                match io.write_vectored(slices) {
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     other => break other,
                 }

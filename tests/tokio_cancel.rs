@@ -67,6 +67,35 @@ impl AsyncWrite for Chaos {
         Pin::new(&mut self.io).poll_write(cx, &buf[..n])
     }
 
+    /// A random number of bytes across the slices, so that a write ends
+    /// anywhere: inside a slice or on a boundary.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        slices: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let total: usize = slices.iter().map(|s| s.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        if self.rng.below(4) == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        // No more than the pipe could take (4 KiB), so a write copies little.
+        let want = 1 + self.rng.below(total.min(8192) as u64) as usize;
+        let mut part = Vec::with_capacity(want);
+        for slice in slices {
+            let take = slice.len().min(want - part.len());
+            part.extend_from_slice(&slice[..take]);
+        }
+        Pin::new(&mut self.io).poll_write(cx, &part)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.io).poll_flush(cx)
     }

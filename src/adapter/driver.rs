@@ -6,7 +6,7 @@
 use core::cell::RefCell;
 use core::task::Poll;
 use std::boxed::Box;
-use std::io;
+use std::io::{self, IoSlice};
 use std::string::ToString;
 use std::time::Duration;
 use std::vec;
@@ -25,6 +25,8 @@ use crate::state::ReadyState;
 
 /// Size of the per-thread read buffer.
 const READ_BUF: usize = 64 << 10;
+/// How many transmits one vectored write takes.
+const OUT: usize = 4;
 
 std::thread_local! {
     /// The thread's read buffer: a read lands here when the engine lends no
@@ -51,8 +53,11 @@ pub(crate) struct Driver {
     /// Bytes read but not yet taken by the engine (it takes input only up to
     /// `max_unread_input` while events wait).
     pending: Vec<u8>,
-    /// The transmit being written.
-    out: Bytes,
+    /// Transmits taken from the engine and not yet written, in order (a
+    /// frame's header and its shared payload go out in one vectored write).
+    // INVARIANT: out[..queued] are non-empty, out[queued..] are empty.
+    out: [Bytes; OUT],
+    queued: usize,
     pub(crate) request: Option<Box<Request>>,
     pub(crate) opened: Option<Box<Opened>>,
     /// The close event, once the engine reported it.
@@ -74,7 +79,8 @@ impl Driver {
         Driver {
             conn,
             pending: Vec::new(),
-            out: Bytes::new(),
+            out: [const { Bytes::new() }; OUT],
+            queued: 0,
             request: None,
             opened: None,
             closed: None,
@@ -211,32 +217,60 @@ impl Driver {
         result
     }
 
-    /// Writes what the engine transmits with `write` until nothing is left
+    /// Writes what the engine transmits with `write` (a vectored write: it
+    /// may take any number of the slices, in order) until nothing is left
     /// (`Ready(Ok)`) or the socket takes no more (`Pending`).
     pub(crate) fn write<F>(&mut self, mut write: F) -> Poll<io::Result<()>>
     where
-        F: FnMut(&[u8]) -> Poll<io::Result<usize>>,
+        F: FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
     {
         loop {
-            if self.out.is_empty() {
+            while self.queued < OUT {
                 match self.conn.poll_transmit() {
-                    Some(bytes) => self.out = bytes,
-                    None => return Poll::Ready(Ok(())),
+                    Some(bytes) if bytes.is_empty() => {}
+                    Some(bytes) => {
+                        self.out[self.queued] = bytes;
+                        self.queued += 1;
+                    }
+                    None => break,
                 }
             }
-            match write(&self.out) {
+            if self.queued == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let slices: [IoSlice<'_>; OUT] = core::array::from_fn(|i| IoSlice::new(&self.out[i]));
+            match write(&slices[..self.queued]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => self.out.advance(n),
+                Poll::Ready(Ok(n)) => self.advance(n),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
         }
     }
 
+    /// Drops the first `n` bytes written, keeping the rest in order.
+    fn advance(&mut self, mut n: usize) {
+        let mut done = 0;
+        while n > 0 && done < self.queued {
+            let first = &mut self.out[done];
+            let step = n.min(first.len());
+            first.advance(step);
+            n -= step;
+            if first.is_empty() {
+                done += 1;
+            }
+        }
+        self.out[..self.queued].rotate_left(done);
+        self.queued -= done;
+        for slot in &mut self.out[self.queued..] {
+            *slot = Bytes::new();
+        }
+    }
+
     /// Bytes queued and not yet written: the engine's queue and what the last
     /// write left.
     pub(crate) fn buffered(&self) -> usize {
-        self.conn.buffered_amount() + self.out.len()
+        self.conn.buffered_amount() + self.out[..self.queued].iter().map(Bytes::len).sum::<usize>()
     }
 
     /// Whether a message may be queued now: the queue is below the

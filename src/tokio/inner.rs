@@ -68,7 +68,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Writes what the engine transmits, then flushes the socket.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let io = &mut self.io;
-        ready!(self.d.write(|bytes| Pin::new(&mut *io).poll_write(cx, bytes)))?;
+        ready!(self.d.write(|slices| Pin::new(&mut *io).poll_write_vectored(cx, slices)))?;
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
@@ -98,7 +98,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Arms the engine's timer; whether it ran out (the engine was told).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(at) = self.d.conn.poll_timeout() else { return false };
+        let Some(at) = self.d.conn.poll_timeout() else {
+            // No timer runs (an open connection without keepalive or idle
+            // timeout): the sleep goes, so an idle connection holds none.
+            self.sleep = None;
+            return false;
+        };
         if self.poll_sleep(cx, self.start + at) {
             let now = self.now();
             self.d.conn.handle_timeout(now);

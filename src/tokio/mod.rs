@@ -45,6 +45,7 @@ pub use tokio_rustls::rustls;
 use core::future::poll_fn;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::boxed::Box;
 use std::io;
 use std::string::String;
 use std::time::Duration;
@@ -156,6 +157,16 @@ impl Builder {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<Accept, Reject>,
     {
+        // On the heap for the handshake only: a task that awaits it inline
+        // would keep its room (the connection's size again) while idle.
+        Box::pin(self.server_handshake(stream, decide)).await
+    }
+
+    async fn server_handshake<S, F>(&self, stream: S, decide: F) -> Result<WebSocket<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
         let conn = Connection::server(Duration::ZERO, Driver::config(&self.settings));
         let mut inner = Inner::new(stream, conn, &self.settings);
         poll_fn(|cx| inner.poll_handshake(cx)).await?;
@@ -211,9 +222,10 @@ impl Builder {
         stream: S,
     ) -> Result<WebSocket<S>, Error> {
         let conn = Connection::client(Duration::ZERO, request, Driver::config(&self.settings))?;
-        let mut inner = Inner::new(stream, conn, &self.settings);
+        // On the heap for the handshake only, as for a server.
+        let mut inner = Box::new(Inner::new(stream, conn, &self.settings));
         poll_fn(|cx| inner.poll_handshake(cx)).await?;
-        Ok(WebSocket { inner })
+        Ok(WebSocket { inner: *inner })
     }
 
     /// A connection whose handshake was done elsewhere (hyper or axum's
