@@ -17,7 +17,7 @@ use bytes::{Buf, Bytes};
 use super::{Error, Message, Settings};
 use crate::close::CloseEvent;
 use crate::config::ReceiveMode;
-use crate::connection::Connection;
+use crate::connection::{Connection, STAGE};
 use crate::event::Event;
 use crate::handshake::{Opened, Request};
 use crate::local_error::LocalError;
@@ -225,6 +225,30 @@ impl Driver {
         F: FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
     {
         loop {
+            if self.queued == 0 {
+                // Small frames go from the engine's inline stage through the
+                // stack: no buffer to allocate for each transmit.
+                let mut small = [0; STAGE];
+                let n = self.conn.poll_transmit_small(&mut small);
+                if n > 0 {
+                    let result = write(&[IoSlice::new(&small[..n])]);
+                    let written = match result {
+                        Poll::Ready(Ok(m)) if m > 0 => m,
+                        _ => 0,
+                    };
+                    if written < n {
+                        // What the socket did not take waits as a transmit of its own.
+                        self.out[0] = Bytes::copy_from_slice(&small[written..n]);
+                        self.queued = 1;
+                    }
+                    match result {
+                        Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                        Poll::Ready(Ok(_)) => continue,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+            }
             while self.queued < OUT {
                 match self.conn.poll_transmit() {
                     Some(bytes) if bytes.is_empty() => {}

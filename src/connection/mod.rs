@@ -6,6 +6,7 @@ mod send;
 mod timers;
 mod unread;
 
+pub(crate) use queue::STAGE;
 pub(crate) use unread::MIN_ROOM;
 
 use alloc::boxed::Box;
@@ -480,6 +481,20 @@ impl Connection {
     /// allocates nothing per frame; the caller owns `buf`.
     pub fn poll_transmit_into(&mut self, buf: &mut [u8]) -> usize {
         self.flush_pong();
+        let n = self.out.copy_into(buf);
+        self.note_drained();
+        n
+    }
+
+    /// For the adapters: what is queued, copied into `buf`, when all of it
+    /// waits in the inline stage (small frames); 0 otherwise (take it with
+    /// `poll_transmit`, which hands shared payloads over without a copy).
+    #[cfg(feature = "std")]
+    pub(crate) fn poll_transmit_small(&mut self, buf: &mut [u8; STAGE]) -> usize {
+        self.flush_pong();
+        if !self.out.staged_only() {
+            return 0;
+        }
         let n = self.out.copy_into(buf);
         self.note_drained();
         n

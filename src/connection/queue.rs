@@ -146,7 +146,7 @@ mod event_tests {
 }
 
 /// Bytes of small frames held inline, without heap.
-const STAGE: usize = 160;
+pub(crate) const STAGE: usize = 160;
 
 /// The room a small frame is stored in: a header of at most 6 bytes (a
 /// 7-bit length, a mask key), written as a word, then a payload block of
@@ -303,6 +303,11 @@ impl Outbox {
         }
         self.segment_len += bytes.len();
         self.segments.push_back(bytes);
+    }
+
+    /// Whether everything queued is in the inline stage (or nothing is).
+    pub(super) fn staged_only(&self) -> bool {
+        self.segment_len == 0 && self.buf.is_empty()
     }
 
     pub(super) fn extend_from_slice(&mut self, bytes: &[u8]) {
