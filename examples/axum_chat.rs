@@ -94,7 +94,13 @@ where
     let _ = room.said.send(Prepared::text(&format!("* {name} joined")));
     let (mut read, mut write) = ws.split();
     let speaker = tokio::spawn(async move {
-        while let Ok(said) = heard.recv().await {
+        loop {
+            let said = match heard.recv().await {
+                Ok(said) => said,
+                // Too far behind: the oldest messages are gone, the rest follow.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
             // The same shared frame for every member: no copy per recipient.
             if write.send_prepared(&said).await.is_err() {
                 break;

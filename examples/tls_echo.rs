@@ -57,7 +57,11 @@ pub async fn serve(listener: TcpListener, tls: TlsAcceptor) -> std::io::Result<(
         let tls = tls.clone();
         tokio::spawn(async move {
             let echo = async {
-                let mut ws = accept(tls.accept(tcp).await?).await?;
+                // A client that never finishes TLS must not hold the task:
+                // the engine's handshake timeout starts only after TLS.
+                let handshake = tokio::time::timeout(std::time::Duration::from_secs(10), tls.accept(tcp));
+                let stream = handshake.await.map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+                let mut ws = accept(stream).await?;
                 while let Some(message) = ws.recv().await {
                     ws.send(message?).await?;
                 }

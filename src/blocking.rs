@@ -48,20 +48,22 @@ use core::task::Poll;
 /// A blocking byte stream the adapter can run timers on and close.
 ///
 /// `TcpStream` (and `UnixStream` on Unix) implement it. For another stream
-/// (a TLS stream over TCP), forward both methods to the socket under it; the
-/// defaults do nothing, and then the engine's timers run only when a read
-/// returns.
+/// (a TLS stream over TCP), forward both methods to the socket under it; with
+/// the defaults, the engine's timers run only when a read returns.
 pub trait Transport: Read + Write {
     /// Makes the next reads return `WouldBlock` or `TimedOut` after
-    /// `timeout` (`None`: block until bytes come).
+    /// `timeout` (`None`: block until bytes come). The default says
+    /// `Unsupported`: reads then block until bytes come, so the engine's
+    /// timers, `recv_timeout` and the linger wait for the peer.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         let _ = timeout;
-        Ok(())
+        Err(ErrorKind::Unsupported.into())
     }
 
-    /// Shuts the write side down (TCP FIN).
+    /// Shuts the write side down (TCP FIN). The default does nothing; the
+    /// end then goes without a FIN, and without the linger.
     fn shutdown_write(&mut self) -> io::Result<()> {
-        Ok(())
+        Err(ErrorKind::Unsupported.into())
     }
 }
 
@@ -226,19 +228,26 @@ impl<S: Transport> WebSocket<S> {
         self.io.flush()
     }
 
-    /// Sets the read timeout, if it changed.
-    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+    /// Sets the read timeout, if it changed; whether the transport has one.
+    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
         // A zero timeout is an error for `TcpStream`: wait a millisecond.
         let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
-        if self.timeout != Some(timeout) {
-            self.io.set_read_timeout(timeout)?;
-            self.timeout = Some(timeout);
+        if self.timeout == Some(timeout) {
+            return Ok(true);
         }
-        Ok(())
+        match self.io.set_read_timeout(timeout) {
+            Ok(()) => {
+                self.timeout = Some(timeout);
+                Ok(true)
+            }
+            Err(e) if e.kind() == ErrorKind::Unsupported => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// One round: write, then one read that waits no later than the engine's
-    /// deadline or `until`. Whether `until` passed.
+    /// deadline or `until` (at least a millisecond, so a zero wait still
+    /// reads what is there). Whether `until` has passed.
     fn step(&mut self, until: Option<Instant>) -> bool {
         let now = self.now();
         if let Err(e) = self.write_out() {
@@ -253,17 +262,14 @@ impl<S: Transport> WebSocket<S> {
         let mut wait = deadline.map(|at| at - now);
         if let Some(until) = until {
             let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
             wait = Some(wait.map_or(left, |w| w.min(left)));
         }
         if let Err(e) = self.set_timeout(wait) {
             self.d.fail(now, &e);
             return false;
         }
-        let io = &mut self.io;
-        let read = self.d.read(now, |buf| Poll::Ready(io.read(buf)));
+        let (io, start) = (&mut self.io, self.start);
+        let read = self.d.read(move || start.elapsed(), |buf| Poll::Ready(io.read(buf)));
         let now = self.now();
         match read {
             Poll::Ready(Err(e)) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
@@ -273,27 +279,30 @@ impl<S: Transport> WebSocket<S> {
             Poll::Ready(Err(e)) => self.d.fail(now, &e),
             _ => {}
         }
-        false
+        until.is_some_and(|until| Instant::now() >= until)
     }
 
     /// Once closed: writes what is left, shuts the write side down, lingers.
+    /// (Writes are bounded by the socket's write timeout, if it has one.)
     fn finish(&mut self) {
         if self.finished {
             return;
         }
         self.finished = true;
-        if self.write_out().is_err() || self.io.shutdown_write().is_err() || self.d.linger.is_zero() {
+        let ended = self.write_out().is_err() || self.io.shutdown_write().is_err() || self.d.linger.is_zero();
+        self.d.drop_queued();
+        if ended {
             return;
         }
-        let until = Instant::now() + self.d.linger;
+        let Some(until) = Instant::now().checked_add(self.d.linger) else { return };
         loop {
             let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.set_timeout(Some(left)).is_err() {
+            // Without a read timeout the linger could wait forever: skip it.
+            if left.is_zero() || !matches!(self.set_timeout(Some(left)), Ok(true)) {
                 return;
             }
-            let now = self.now();
-            let io = &mut self.io;
-            match self.d.read(now, |buf| Poll::Ready(io.read(buf))) {
+            let (io, start) = (&mut self.io, self.start);
+            match self.d.read(move || start.elapsed(), |buf| Poll::Ready(io.read(buf))) {
                 Poll::Ready(Ok(n)) if n > 0 => {}
                 Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
                 _ => return,
@@ -339,10 +348,12 @@ impl<S: Transport> WebSocket<S> {
     /// As [`recv`](Self::recv), but waits at most `timeout`: then it gives
     /// `Some(Err(Error::TimedOut))` and the connection goes on as before.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Result<Message, Error>> {
-        self.recv_until(Some(Instant::now() + timeout))
+        // A timeout past what an `Instant` holds is none.
+        self.recv_until(Instant::now().checked_add(timeout))
     }
 
     fn recv_until(&mut self, until: Option<Instant>) -> Option<Result<Message, Error>> {
+        let mut time_is_up = false;
         loop {
             match self.d.next(self.now()) {
                 Some(Step::Message(message)) => return Some(Ok(message)),
@@ -353,9 +364,11 @@ impl<S: Transport> WebSocket<S> {
                 self.finish();
                 return self.d.take_failure().map(Err);
             }
-            if self.step(until) {
+            if time_is_up {
                 return Some(Err(Error::TimedOut));
             }
+            // The last read (even after a zero timeout) is looked at first.
+            time_is_up = self.step(until);
         }
     }
 
@@ -417,7 +430,7 @@ impl<S: Transport> WebSocket<S> {
     /// `terminate()`; drop the `WebSocket` to close the socket.
     pub fn terminate(&mut self) {
         let now = self.now();
-        self.d.conn.terminate(now);
+        self.d.terminate(now);
     }
 
     /// The socket, to write to it directly (after [`flush`](Self::flush))

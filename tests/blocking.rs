@@ -168,3 +168,60 @@ fn peer_violation_is_the_error_then_none() {
     let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(&out[at + 2..at + 4], &[0x03, 0xea], "a close frame with 1002, then EOF");
 }
+
+#[test]
+fn messages_arriving_keep_the_idle_timer_from_firing() {
+    // The idle timer counts from each arrival, read after a read that waited.
+    let (listener, url) = listen();
+    let config = Config::default().idle_timeout(Some(Duration::from_millis(400)));
+    let server = serve_one(listener, move |tcp| {
+        let mut ws = Builder::new(Settings::default().config(config)).accept(tcp).unwrap();
+        let mut got = 0;
+        while let Some(message) = ws.recv() {
+            match message {
+                Ok(_) => got += 1,
+                Err(e) => return (got, Some(e.to_string())),
+            }
+        }
+        (got, None)
+    });
+    let mut client = ws::connect(&url).unwrap();
+    for _ in 0..5 {
+        thread::sleep(Duration::from_millis(250));
+        client.send("still here").unwrap();
+    }
+    client.close(1000, "").unwrap();
+    let (got, failure) = server.join().unwrap();
+    assert_eq!((got, failure), (5, None));
+}
+
+#[test]
+fn recv_timeout_of_zero_still_reads_what_is_there() {
+    let (listener, url) = listen();
+    let server = serve_one(listener, |tcp| {
+        let mut ws = ws::accept(tcp).unwrap();
+        ws.send("waiting for you").unwrap();
+        // Until the client closes.
+        while ws.recv().is_some() {}
+    });
+    let mut client = ws::connect(&url).unwrap();
+    thread::sleep(Duration::from_millis(100));
+    let mut got = None;
+    for _ in 0..10 {
+        match client.recv_timeout(Duration::ZERO) {
+            Some(Ok(message)) => {
+                got = Some(message);
+                break;
+            }
+            Some(Err(Error::TimedOut)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(got, Some(Message::text("waiting for you")));
+    // A timeout too long for an `Instant` is no timeout, not a panic.
+    client.send("x").unwrap();
+    client.start_close(1000, "").unwrap();
+    while client.recv_timeout(Duration::MAX).is_some() {}
+    assert!(client.close_event().unwrap().was_clean);
+    server.join().unwrap();
+}

@@ -324,3 +324,131 @@ async fn close_refuses_a_code_that_may_not_be_sent_and_changes_nothing() {
     assert_eq!(client.ready_state(), ReadyState::Open);
     client.send("still open").await.unwrap();
 }
+
+/// A stream that turns EOF into a reset, as a peer that closes with RST does.
+struct ResetAtEof(DuplexStream);
+
+impl tokio::io::AsyncRead for ResetAtEof {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.0).poll_read(cx, buf) {
+            std::task::Poll::Ready(Ok(())) if buf.filled().len() == before && buf.remaining() > 0 => {
+                std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()))
+            }
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for ResetAtEof {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_reset_after_the_closing_handshake_is_still_a_clean_close() {
+    let (a, b) = duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let mut ws = ws::accept(a).await.unwrap();
+        while ws.recv().await.is_some() {}
+        ws.close_event().cloned().unwrap()
+    });
+    let mut client = ws::connect_with(&ClientRequest::new(URL).unwrap(), ResetAtEof(b)).await.unwrap();
+    client.start_close(1000, "bye").await.unwrap();
+    // The server answers and closes; the client's read of its close is a reset.
+    assert!(client.recv().await.is_none(), "a clean end, not an I/O error");
+    let close = client.close_event().unwrap();
+    assert!(close.was_clean, "{close:?}");
+    assert!(server.await.unwrap().was_clean);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timer_ends_the_connection_even_when_the_peer_never_reads() {
+    // The client never reads: the pipe fills, writes wait forever; the idle
+    // timer must still end `recv`, and the end must not wait for the writes.
+    let config = Config::default().idle_timeout(Some(Duration::from_secs(2)));
+    let (_client, mut server) = pair_with(256, Settings::default().config(config), Settings::default()).await;
+    for _ in 0..20 {
+        let _ = server.try_send(Message::binary(vec![0u8; 4000]));
+    }
+    let started = tokio::time::Instant::now();
+    let got = timeout(Duration::from_secs(30), server.recv()).await.expect("recv ends");
+    assert!(matches!(got, Some(Err(Error::Connection(rfc6455::Error::IdleTimeout)))), "{got:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    // `close` after that returns at once too.
+    timeout(Duration::from_secs(5), server.close(1000, "")).await.expect("close ends").unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_close_timer_runs_after_a_write_half_closes() {
+    // The peer never answers: the close timeout (1 s) must end the read half's recv.
+    let config = Config::default().close_timeout(Duration::from_secs(1));
+    let (a, mut b) = duplex(1 << 16);
+    let server = tokio::spawn(async move { Builder::new(Settings::default().config(config)).accept(a).await });
+    let head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    b.write_all(head.as_bytes()).await.unwrap();
+    let ws = server.await.unwrap().unwrap();
+    let (mut read, mut write) = ws.split();
+    let reader = tokio::spawn(async move {
+        let first = read.recv().await;
+        let timed_out = matches!(first, Some(Err(Error::Connection(rfc6455::Error::CloseTimeout))));
+        (timed_out && read.recv().await.is_none(), read.close_event())
+    });
+    tokio::task::yield_now().await;
+    write.close(1000, "").await.unwrap();
+    let (ended, close) = timeout(Duration::from_secs(10), reader).await.expect("the reader wakes").unwrap();
+    assert!(ended);
+    assert!(!close.unwrap().was_clean, "no answer came: 1006");
+    drop(b);
+}
+
+#[tokio::test(start_paused = true)]
+async fn timers_and_a_linger_of_duration_max_do_not_panic() {
+    let config = Config::default()
+        .idle_timeout(Some(Duration::MAX))
+        .keepalive_interval(Some(Duration::MAX))
+        .close_timeout(Duration::MAX);
+    let settings = Settings::default().config(config).linger(Duration::MAX);
+    let (mut client, mut server) = pair_with(1 << 16, settings.clone(), settings).await;
+    client.send("hi").await.unwrap();
+    assert_eq!(server.recv().await.unwrap().unwrap(), Message::text("hi"));
+    let echo = tokio::spawn(async move { while server.recv().await.is_some() {} });
+    let close = client.close(1000, "").await.unwrap();
+    assert!(close.was_clean);
+    echo.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminate_drops_what_was_queued() {
+    let (_client, mut server) = pair_with(256, Settings::default(), Settings::default()).await;
+    for _ in 0..10 {
+        let _ = server.try_send(Message::binary(vec![0u8; 5000]));
+    }
+    let _ = timeout(Duration::from_millis(10), server.flush()).await;
+    assert!(server.buffered_amount() > 0);
+    server.terminate();
+    assert_eq!(server.buffered_amount(), 0, "nothing is left to write");
+    assert!(server.recv().await.is_none());
+    assert_eq!(server.close_event().unwrap().code, CloseCode::ABNORMAL);
+}

@@ -135,6 +135,10 @@ impl Driver {
                 None => {
                     let taken = self.conn.handle_bytes(now, &self.pending);
                     self.pending.drain(..taken);
+                    if self.pending.is_empty() {
+                        // Its buffer goes too: an idle connection holds none.
+                        self.pending = Vec::new();
+                    }
                 }
             }
         }
@@ -148,6 +152,13 @@ impl Driver {
             return None;
         }
         self.reported = true;
+        // A socket error after the closing handshake completed (a reset
+        // where the server's FIN was awaited, TLS without close_notify) ends
+        // a clean close, not a failed one.
+        if self.closed.as_ref().is_some_and(|c| c.was_clean) {
+            self.io_error = None;
+            return None;
+        }
         match (self.io_error.take(), self.error.clone()) {
             (Some(e), _) => Some(Error::Io(e)),
             (None, Some(e)) => Some(Error::Connection(e)),
@@ -170,10 +181,12 @@ impl Driver {
     /// thread's buffer, then into the engine. EOF is handed to the engine;
     /// an error is returned for the adapter to judge (a blocking socket's
     /// timeout is not a failure).
-    pub(crate) fn read<F>(&mut self, now: Duration, read: F) -> Poll<io::Result<usize>>
+    pub(crate) fn read<F>(&mut self, clock: impl Fn() -> Duration, read: F) -> Poll<io::Result<usize>>
     where
         F: FnOnce(&mut [u8]) -> Poll<io::Result<usize>>,
     {
+        // The time is read after the read returns: a blocking read may have
+        // waited, and the engine's idle and keepalive timers count from now.
         let result = match self.conn.read_buf() {
             Some(room) => {
                 let result = read(room);
@@ -183,7 +196,7 @@ impl Driver {
                 };
                 // `n` is at most the room's length, so this cannot fail; a
                 // read that brought nothing lets the room go.
-                let committed = self.conn.commit(now, n);
+                let committed = self.conn.commit(clock(), n);
                 debug_assert!(committed.is_ok());
                 result
             }
@@ -198,7 +211,7 @@ impl Driver {
                     if let Poll::Ready(Ok(n)) = result
                         && n > 0
                     {
-                        let taken = conn.handle_bytes(now, &buf[..n]);
+                        let taken = conn.handle_bytes(clock(), &buf[..n]);
                         pending.extend_from_slice(&buf[taken..n]);
                     }
                     result
@@ -212,7 +225,7 @@ impl Driver {
             }
         };
         if let Poll::Ready(Ok(0)) = result {
-            self.conn.handle_eof(now);
+            self.conn.handle_eof(clock());
         }
         result
     }
@@ -289,6 +302,23 @@ impl Driver {
         for slot in &mut self.out[self.queued..] {
             *slot = Bytes::new();
         }
+    }
+
+    /// Forgets what was taken from the engine and not written: the end came
+    /// (a terminate, or the time to write ran out).
+    pub(crate) fn drop_queued(&mut self) {
+        for slot in &mut self.out {
+            *slot = Bytes::new();
+        }
+        self.queued = 0;
+    }
+
+    /// Ends the connection at once (Node's `terminate()`): the engine's queue
+    /// and what was taken from it go; a frame cut short is of no matter, as
+    /// the socket is to be closed.
+    pub(crate) fn terminate(&mut self, now: Duration) {
+        self.conn.terminate(now);
+        self.drop_queued();
     }
 
     /// Bytes queued and not yet written: the engine's queue and what the last

@@ -21,15 +21,27 @@ use crate::connection::Connection;
 use crate::local_error::LocalError;
 
 /// How far the end of the transport has got, once the connection closed.
+/// Each step has a deadline: a peer that stops reading cannot hold the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Finish {
-    /// Writing what is left (a close reply, a rejection).
-    Writing,
-    /// Shutting the write side down.
-    ShuttingDown,
+    /// The connection is not closed yet.
+    Running,
+    /// Writing what is left (a close reply, a rejection), until this time.
+    Writing(Instant),
+    /// Shutting the write side down, until this time.
+    ShuttingDown(Instant),
     /// Reading and dropping the peer's last bytes until EOF or this time.
     Lingering(Instant),
     Done,
+}
+
+/// The least time the end gets to write what is left, when the linger is
+/// shorter (or zero).
+const WRITE_LEFT: Duration = Duration::from_secs(1);
+
+/// `now + d`, or a year from now where that does not fit.
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 pub(crate) struct Inner<S> {
@@ -53,7 +65,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             d: Driver::new(conn, settings),
             start: Instant::now(),
             sleep: None,
-            finish: Finish::Writing,
+            finish: Finish::Running,
             reader_gone: false,
         }
     }
@@ -74,12 +86,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// One read into the engine.
     fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let now = self.now();
+        let start = self.start;
         let io = &mut self.io;
-        self.d.read(now, |buf| {
-            let mut buf = ReadBuf::new(buf);
-            Pin::new(&mut *io).poll_read(cx, &mut buf).map_ok(|()| buf.filled().len())
-        })
+        self.d.read(
+            move || start.elapsed(),
+            |buf| {
+                let mut buf = ReadBuf::new(buf);
+                Pin::new(&mut *io).poll_read(cx, &mut buf).map_ok(|()| buf.filled().len())
+            },
+        )
     }
 
     /// Arms the sleep at `at`; whether it has passed.
@@ -104,7 +119,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             self.sleep = None;
             return false;
         };
-        if self.poll_sleep(cx, self.start + at) {
+        // A deadline past what an `Instant` holds (a timer of `Duration::MAX`) never comes.
+        let Some(at) = self.start.checked_add(at) else {
+            self.sleep = None;
+            return false;
+        };
+        if self.poll_sleep(cx, at) {
             let now = self.now();
             self.d.conn.handle_timeout(now);
             return true;
@@ -130,21 +150,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         Poll::Ready(())
     }
 
-    /// Once closed: writes what is left, shuts the write side down, lingers.
+    /// Once closed: writes what is left, shuts the write side down, lingers;
+    /// each within its deadline ([`WRITE_LEFT`] or the linger, whichever is
+    /// longer, for the writes).
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             match self.finish {
-                Finish::Writing => match ready!(self.poll_write_out(cx)) {
-                    Ok(()) => self.finish = Finish::ShuttingDown,
-                    Err(_) => self.finish = Finish::Done,
+                Finish::Running => self.finish = Finish::Writing(later(Instant::now(), self.d.linger.max(WRITE_LEFT))),
+                Finish::Writing(until) => match self.poll_write_out(cx) {
+                    Poll::Ready(Ok(())) => self.finish = Finish::ShuttingDown(until),
+                    Poll::Ready(Err(_)) => self.finish = Finish::Done,
+                    Poll::Pending if self.poll_sleep(cx, until) => self.finish = Finish::Done,
+                    Poll::Pending => return Poll::Pending,
                 },
-                Finish::ShuttingDown => {
-                    let shut = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-                    self.finish = match shut {
-                        Ok(()) if !self.d.linger.is_zero() => Finish::Lingering(Instant::now() + self.d.linger),
-                        _ => Finish::Done,
-                    };
-                }
+                Finish::ShuttingDown(until) => match Pin::new(&mut self.io).poll_shutdown(cx) {
+                    Poll::Ready(Ok(())) if !self.d.linger.is_zero() => {
+                        self.finish = Finish::Lingering(later(Instant::now(), self.d.linger));
+                    }
+                    Poll::Ready(_) => self.finish = Finish::Done,
+                    Poll::Pending if self.poll_sleep(cx, until) => self.finish = Finish::Done,
+                    Poll::Pending => return Poll::Pending,
+                },
                 Finish::Lingering(until) => {
                     if self.poll_sleep(cx, until) {
                         self.finish = Finish::Done;
@@ -156,7 +182,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                         Ok(_) => {}
                     }
                 }
-                Finish::Done => return Poll::Ready(()),
+                Finish::Done => {
+                    // Whatever could not be written in time goes.
+                    self.d.drop_queued();
+                    self.sleep = None;
+                    return Poll::Ready(());
+                }
             }
         }
     }
@@ -222,6 +253,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 return Poll::Ready(Err(Error::Local(LocalError::Closed)));
             }
             if self.d.has_room() {
+                // Armed with this waker too, as `poll_flush` does.
+                if self.poll_timer(cx) {
+                    continue;
+                }
                 return Poll::Ready(Ok(()));
             }
             match self.poll_write_out(cx) {
@@ -240,6 +275,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
             match self.poll_write_out(cx) {
+                // The timer is armed too: a close just sent starts the close
+                // timer, which must wake someone even if nobody reads.
+                Poll::Ready(Ok(())) if self.poll_timer(cx) => {}
                 Poll::Ready(Ok(())) => return Poll::Ready(Ok(())),
                 Poll::Ready(Err(e)) => {
                     self.d.fail(self.now(), &e);
@@ -252,6 +290,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     }
 
     /// Starts the closing handshake, unless it started already.
+    /// Ends at once without a closing handshake: nothing more is written.
+    pub(crate) fn terminate(&mut self) {
+        let now = self.now();
+        self.d.terminate(now);
+    }
+
     pub(crate) fn start_close(&mut self, code: crate::CloseCode, reason: &str) -> Result<(), Error> {
         match self.d.conn.close(self.now(), code, reason) {
             Ok(()) | Err(LocalError::Closing | LocalError::Closed) => Ok(()),

@@ -87,7 +87,9 @@ where
 
 /// Connects to a `ws://` URL over TCP (`Nagle` off), or with the feature
 /// `rustls` a `wss://` URL over TLS trusting the platform's roots, with the
-/// default [`Settings`] ([`Builder::tls`] for other roots).
+/// default [`Settings`] ([`Builder::tls`] for other roots). The engine's
+/// handshake timeout starts once TCP (and TLS) are up: bound the connect
+/// with `tokio::time::timeout` if the network may not answer.
 pub async fn connect(url: &str) -> Result<WebSocket<ClientStream>, Error> {
     Builder::default().connect(url).await
 }
@@ -342,18 +344,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Ends the connection at once, without a closing handshake, as Node's
-    /// `terminate()`: what is queued is dropped and the close event reports
-    /// 1006. Drop the `WebSocket` (or await `close`, which then only shuts
-    /// the socket down) to close the socket.
+    /// `terminate()`: what is queued is dropped (a frame partly written
+    /// included) and the close event reports 1006. Drop the `WebSocket` to
+    /// close the socket (or await `recv` or `close`, which then shut the
+    /// write side down and linger first).
     pub fn terminate(&mut self) {
-        let now = self.inner.now();
-        self.inner.d.conn.terminate(now);
+        self.inner.terminate();
     }
 
     /// Splits into a read half and a write half that two tasks can use at
-    /// once; neither waits for the other's I/O. Either half keeps the
-    /// connection going: the read half writes pongs and close replies
-    /// itself.
+    /// once; neither waits for the other's I/O. The read half keeps the
+    /// connection going on its own: it writes pongs, close replies and
+    /// keepalive pings itself. A write half alone never reads (pings then go
+    /// unanswered until it closes); its `close` reads the answer only once
+    /// the read half is dropped.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
         split::split(self.inner)
     }
@@ -510,6 +514,22 @@ impl AsyncRead for ClientStream {
 impl AsyncWrite for ClientStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         forward!(self, stream => stream.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        slices: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        forward!(self, stream => stream.poll_write_vectored(cx, slices))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            ClientStream::Plain(tcp) => tcp.is_write_vectored(),
+            #[cfg(feature = "rustls")]
+            ClientStream::Tls(tls) => tls.is_write_vectored(),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -55,7 +55,9 @@ impl Wakers {
     }
 
     fn wake_half(&self, half: Half) {
-        if let Some(waker) = self.slot(half).take() {
+        // Taken out first: the slot's lock is not held while the task wakes.
+        let waker = self.slot(half).take();
+        if let Some(waker) = waker {
             waker.wake();
         }
     }
@@ -85,11 +87,23 @@ impl<S> Shared<S> {
     }
 
     /// Runs `f` on the connection with the shared waker, `cx`'s registered
-    /// for `half`.
+    /// for `half`. When `f` ended the connection or changed its deadline,
+    /// the other half is woken to see it (it may be parked on a socket that
+    /// will never be ready again).
     fn poll<R>(&self, half: Half, cx: &Context<'_>, f: impl FnOnce(&mut Inner<S>, &mut Context<'_>) -> R) -> R {
         self.wakers.register(half, cx.waker());
         let mut inner = self.lock();
-        f(&mut inner, &mut Context::from_waker(&self.waker))
+        let before = (inner.d.is_ended(), inner.d.conn.poll_timeout());
+        let out = f(&mut inner, &mut Context::from_waker(&self.waker));
+        let changed = (inner.d.is_ended(), inner.d.conn.poll_timeout()) != before;
+        drop(inner);
+        if changed {
+            self.wakers.wake_half(match half {
+                Half::Read => Half::Write,
+                Half::Write => Half::Read,
+            });
+        }
+        out
     }
 }
 
@@ -194,6 +208,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// waits for the end itself. Cancel-safe.
     pub async fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<(), Error> {
         self.shared.lock().start_close(code.into(), reason)?;
+        // The close timer now runs: the read half's task arms it.
+        self.shared.wakers.wake_half(Half::Read);
         poll_fn(|cx| self.poll_closing(cx)).await
     }
 
@@ -206,10 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
 
     /// As [`WebSocket::terminate`](super::WebSocket::terminate).
     pub fn terminate(&mut self) {
-        let mut inner = self.shared.lock();
-        let now = inner.now();
-        inner.d.conn.terminate(now);
-        drop(inner);
+        self.shared.lock().terminate();
         self.shared.wakers.wake_half(Half::Read);
     }
 }
@@ -252,7 +265,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WriteHalf<S> {
     /// Closes with 1000, as [`WriteHalf::close`].
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        this.shared.lock().start_close(CloseCode::NORMAL, "")?;
+        let started = this.shared.lock().start_close(CloseCode::NORMAL, "");
+        started?;
+        this.shared.wakers.wake_half(Half::Read);
         this.poll_closing(cx)
     }
 }
