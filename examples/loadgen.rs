@@ -1,8 +1,8 @@
 //! A load generator for the echo servers, on loopback only.
 //!
 //! ```text
-//! cargo run --release --example loadgen -- ADDR --conns N --size BYTES [--secs S] [--warmup S] [--threads N]
-//! cargo run --release --example loadgen -- ADDR --idle N [--hold S] [--threads N]
+//! cargo run --release -p rfc6455-benches --example loadgen -- ADDR --conns N --size BYTES [--secs S] [--warmup S] [--threads N]
+//! cargo run --release -p rfc6455-benches --example loadgen -- ADDR --idle N [--hold S] [--threads N]
 //! ```
 //!
 //! The first form opens N connections; each sends a binary message of BYTES,

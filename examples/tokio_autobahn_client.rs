@@ -1,10 +1,10 @@
-//! The Autobahn|Testsuite client on the tokio adapter (`--features tokio`):
+//! The Autobahn|Testsuite client on the tokio adapter (in the tests member, for tokio's runtime):
 //! runs every case of `wstest -m fuzzingserver`, echoing each message, for
 //! `scripts/autobahn/run.sh` (`examples/autobahn_client.rs` does the same on
 //! the engine alone).
 //!
 //! ```text
-//! cargo run --release --features tokio --example tokio_autobahn_client -- [URL] [AGENT]
+//! cargo run --release -p rfc6455-tests --example tokio_autobahn_client -- [URL] [AGENT]
 //! ```
 
 use std::error::Error;

@@ -2,7 +2,7 @@
 //! connection.
 //!
 //! ```text
-//! cargo run --release --features tokio --example tokio_echo [ADDR] [--threads N]   # default 127.0.0.1:9002, 1 worker
+//! cargo run --release -p rfc6455-benches --example tokio_echo [ADDR] [--threads N]   # default 127.0.0.1:9002, 1 worker
 //! ```
 //!
 //! `scripts/load.sh` runs this against `examples/loadgen.rs`, beside

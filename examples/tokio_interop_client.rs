@@ -1,4 +1,4 @@
-//! `examples/interop_client.rs` on the tokio adapter (`--features tokio`),
+//! `examples/interop_client.rs` on the tokio adapter (in the tests member, for tokio's runtime),
 //! for `scripts/interop/run.sh`: the same arguments and the same checks, in
 //! order, but the pong's (the adapter answers pings and takes pongs itself,
 //! so a ping is only checked to leave the connection open: an echo after it

@@ -29,7 +29,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((IDLE + 100)) ]; th
     exit 1
 fi
 
-cargo build --release --features tokio --example tokio_echo --example loadgen
+cargo build --release -p rfc6455-benches --example tokio_echo --example loadgen
 cargo build --release -p rfc6455-benches --example peer_echo
 mkdir -p target/perf
 LOG=$(mktemp -d)

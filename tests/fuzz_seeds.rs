@@ -359,7 +359,7 @@ fn seeds() -> Vec<Seed> {
 }
 
 fn seed_dir(target: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds").join(target)
 }
 
 #[test]
@@ -378,13 +378,15 @@ fn committed_seeds_are_up_to_date() {
             }
         }
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}; run WRITE_SEEDS=1 cargo test --test fuzz_seeds", dir.display()))
+            .unwrap_or_else(|e| {
+                panic!("{}: {e}; run WRITE_SEEDS=1 cargo test -p rfc6455-tests --test fuzz_seeds", dir.display())
+            })
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         on_disk.sort();
         let mut names: Vec<String> = expected.iter().map(|s| s.name.to_string()).collect();
         names.sort();
-        assert_eq!(on_disk, names, "{target}: run WRITE_SEEDS=1 cargo test --test fuzz_seeds");
+        assert_eq!(on_disk, names, "{target}: run WRITE_SEEDS=1 cargo test -p rfc6455-tests --test fuzz_seeds");
         for seed in expected {
             let bytes = std::fs::read(dir.join(seed.name)).unwrap();
             assert!(bytes == seed.file_bytes(), "{target}/{} is stale: run WRITE_SEEDS=1", seed.name);

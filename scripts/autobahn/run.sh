@@ -73,7 +73,8 @@ if [[ ! -f examples/echo_server.rs ]]; then
 fi
 say "build the examples (release)"
 timeout 900 cargo build --release --example echo_server --example autobahn_client
-timeout 900 cargo build --release --features tokio --example tokio_echo --example tokio_autobahn_client
+timeout 900 cargo build --release -p rfc6455-benches --example tokio_echo
+timeout 900 cargo build --release -p rfc6455-tests --example tokio_autobahn_client
 
 rm -rf "$OUT"
 mkdir -p "$OUT"

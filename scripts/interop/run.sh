@@ -79,7 +79,8 @@ echo "websockets $WEBSOCKETS_VERSION, wsproto $WSPROTO_VERSION (python $("$pytho
 
 say "build the examples (release)"
 timeout 900 cargo build --quiet --release --example echo_server --example interop_client
-timeout 900 cargo build --quiet --release --features tokio --example tokio_echo --example tokio_interop_client
+timeout 900 cargo build --quiet --release -p rfc6455-benches --example tokio_echo
+timeout 900 cargo build --quiet --release -p rfc6455-tests --example tokio_interop_client
 
 # --- results ---------------------------------------------------------------------------------------------
 passed=0

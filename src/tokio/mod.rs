@@ -3,21 +3,19 @@
 //! them, with the engine's timers, pings and closing handshake run for you.
 //!
 //! ```no_run
-//! use rfc6455::tokio::{accept, Message};
+//! use rfc6455::tokio::{Error, accept};
 //!
-//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9002").await?;
-//! loop {
-//!     let (tcp, _) = listener.accept().await?;
-//!     tokio::spawn(async move {
+//! /// Echoes the connections `listener` accepts, one after the other (a
+//! /// server spawns a task for each: `examples/tokio_echo.rs`).
+//! async fn echo(listener: tokio::net::TcpListener) -> Result<(), Error> {
+//!     loop {
+//!         let (tcp, _) = listener.accept().await?;
 //!         let mut ws = accept(tcp).await?;
 //!         while let Some(message) = ws.recv().await {
 //!             ws.send(message?).await?;
 //!         }
-//!         Ok::<_, rfc6455::tokio::Error>(())
-//!     });
+//!     }
 //! }
-//! # }
 //! ```
 //!
 //! **Who drives what.** There is no background task: the connection makes
