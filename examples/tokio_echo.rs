@@ -1,5 +1,5 @@
-//! An echo server on the tokio adapter (`--features tokio`), one task per
-//! connection.
+//! An echo server on the tokio adapter, one task per connection (built in
+//! the benches member, which has tokio's runtime).
 //!
 //! ```text
 //! cargo run --release -p rfc6455-benches --example tokio_echo [ADDR] [--threads N]   # default 127.0.0.1:9002, 1 worker

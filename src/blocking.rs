@@ -60,6 +60,15 @@ pub trait Transport: Read + Write {
         Err(ErrorKind::Unsupported.into())
     }
 
+    /// Makes the next writes fail with `WouldBlock` or `TimedOut` when they
+    /// make no progress for `timeout`. The end of a connection sets it (to the
+    /// linger, or 1 s at least) before it writes what is left, so a peer that
+    /// stopped reading cannot hold it. The default says `Unsupported`.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let _ = timeout;
+        Err(ErrorKind::Unsupported.into())
+    }
+
     /// Shuts the write side down (TCP FIN). The default does nothing; the
     /// end then goes without a FIN, and without the linger.
     fn shutdown_write(&mut self) -> io::Result<()> {
@@ -72,6 +81,10 @@ impl Transport for TcpStream {
         TcpStream::set_read_timeout(self, timeout)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
     }
@@ -81,6 +94,10 @@ impl Transport for TcpStream {
 impl Transport for std::os::unix::net::UnixStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {
@@ -283,18 +300,21 @@ impl<S: Transport> WebSocket<S> {
     }
 
     /// Once closed: writes what is left, shuts the write side down, lingers.
-    /// (Writes are bounded by the socket's write timeout, if it has one.)
     fn finish(&mut self) {
         if self.finished {
             return;
         }
         self.finished = true;
+        // What is left is written within the linger (1 s at least) of no
+        // progress, where the transport can time a write out.
+        let _ = self.io.set_write_timeout(Some(self.d.linger.max(Duration::from_secs(1))));
         let ended = self.write_out().is_err() || self.io.shutdown_write().is_err() || self.d.linger.is_zero();
-        self.d.drop_queued();
+        self.d.discard_output();
         if ended {
             return;
         }
-        let Some(until) = Instant::now().checked_add(self.d.linger) else { return };
+        let now = Instant::now();
+        let until = now.checked_add(self.d.linger).unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
         loop {
             let left = until.saturating_duration_since(Instant::now());
             // Without a read timeout the linger could wait forever: skip it.
@@ -427,7 +447,8 @@ impl<S: Transport> WebSocket<S> {
     }
 
     /// Ends the connection at once, without a closing handshake, as Node's
-    /// `terminate()`; drop the `WebSocket` to close the socket.
+    /// `terminate()`: everything not yet written is dropped; drop the
+    /// `WebSocket` to close the socket.
     pub fn terminate(&mut self) {
         let now = self.now();
         self.d.terminate(now);

@@ -173,7 +173,7 @@ fn peer_violation_is_the_error_then_none() {
 fn messages_arriving_keep_the_idle_timer_from_firing() {
     // The idle timer counts from each arrival, read after a read that waited.
     let (listener, url) = listen();
-    let config = Config::default().idle_timeout(Some(Duration::from_millis(400)));
+    let config = Config::default().idle_timeout(Some(Duration::from_millis(800)));
     let server = serve_one(listener, move |tcp| {
         let mut ws = Builder::new(Settings::default().config(config)).accept(tcp).unwrap();
         let mut got = 0;
@@ -186,8 +186,10 @@ fn messages_arriving_keep_the_idle_timer_from_firing() {
         (got, None)
     });
     let mut client = ws::connect(&url).unwrap();
+    // Every 300 ms for 1.5 s: the idle timer of 800 ms would fire at 800 ms
+    // if it counted from the time before a read that waited.
     for _ in 0..5 {
-        thread::sleep(Duration::from_millis(250));
+        thread::sleep(Duration::from_millis(300));
         client.send("still here").unwrap();
     }
     client.close(1000, "").unwrap();

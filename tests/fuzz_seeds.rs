@@ -1,7 +1,7 @@
 //! The seed corpora of the fuzz targets, `fuzz/seeds/TARGET/`, are made here:
 //! RFC 6455 §1.3 and browser handshakes, the §5.7 frames, close payloads,
-//! UTF-8 edge cases, and a few connection scripts. `WRITE_SEEDS=1 cargo test
-//! --test fuzz_seeds` rewrites the files; a plain run checks that they are
+//! UTF-8 edge cases, and a few connection scripts. `WRITE_SEEDS=1 cargo test -p
+//! rfc6455-tests --test fuzz_seeds` rewrites the files; a plain run checks that they are
 //! up to date and that every seed passes its target's harness.
 
 use std::path::PathBuf;

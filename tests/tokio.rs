@@ -449,3 +449,30 @@ async fn terminate_drops_what_was_queued() {
     assert!(server.recv().await.is_none());
     assert_eq!(server.close_event().unwrap().code, CloseCode::ABNORMAL);
 }
+
+#[tokio::test(start_paused = true)]
+async fn send_ends_when_a_timer_ends_the_connection_and_the_peer_never_reads() {
+    let config = Config::default().idle_timeout(Some(Duration::from_secs(2)));
+    let (_client, mut server) = pair_with(256, Settings::default().config(config), Settings::default()).await;
+    let started = tokio::time::Instant::now();
+    let sent = timeout(Duration::from_secs(30), server.send(Message::binary(vec![0u8; 100_000]))).await;
+    assert!(matches!(sent, Ok(Err(Error::Local(_)))), "send returns an error once the idle timer ends it: {sent:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn both_halves_end_when_a_timer_ends_the_connection_and_the_peer_never_reads() {
+    let config = Config::default().idle_timeout(Some(Duration::from_secs(2)));
+    let (_client, server) = pair_with(256, Settings::default().config(config), Settings::default()).await;
+    let (mut read, mut write) = server.split();
+    let writer = tokio::spawn(async move {
+        loop {
+            if write.send(Message::binary(vec![0u8; 50_000])).await.is_err() {
+                return;
+            }
+        }
+    });
+    let reader = tokio::spawn(async move { while read.recv().await.is_some() {} });
+    timeout(Duration::from_secs(30), reader).await.expect("the read half ends").unwrap();
+    timeout(Duration::from_secs(30), writer).await.expect("the write half ends").unwrap();
+}

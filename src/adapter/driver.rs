@@ -318,6 +318,12 @@ impl Driver {
     /// the socket is to be closed.
     pub(crate) fn terminate(&mut self, now: Duration) {
         self.conn.terminate(now);
+        self.discard_output();
+    }
+
+    /// Drops everything not yet written, the engine's queue too.
+    pub(crate) fn discard_output(&mut self) {
+        self.conn.discard_output();
         self.drop_queued();
     }
 

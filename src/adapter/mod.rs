@@ -202,7 +202,8 @@ pub struct Settings {
     /// side is shut down and reads are drained (and dropped) until the peer
     /// closes or this much time passes, so that the peer's late bytes do not
     /// make the kernel reset the connection and destroy ours before they are
-    /// read. Zero skips it. Default 1 s.
+    /// read. Zero skips it. Writing those last bytes may stall for this long
+    /// too (1 s at least) before they are given up. Default 1 s.
     pub linger: Duration,
 }
 

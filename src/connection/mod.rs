@@ -6,6 +6,7 @@ mod send;
 mod timers;
 mod unread;
 
+#[cfg(feature = "std")]
 pub(crate) use queue::STAGE;
 pub(crate) use unread::MIN_ROOM;
 
@@ -484,6 +485,16 @@ impl Connection {
         let n = self.out.copy_into(buf);
         self.note_drained();
         n
+    }
+
+    /// For the adapters: drops every byte queued for the transport (the
+    /// socket is given up on: a terminate, or the end could not write in
+    /// time), so nothing after a frame cut short can be written.
+    #[cfg(feature = "std")]
+    pub(crate) fn discard_output(&mut self) {
+        self.out.clear();
+        self.pong = None;
+        self.pongs_queued = 0;
     }
 
     /// For the adapters: what is queued, copied into `buf`, when all of it

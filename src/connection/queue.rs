@@ -306,6 +306,7 @@ impl Outbox {
     }
 
     /// Whether everything queued is in the inline stage (or nothing is).
+    #[cfg(feature = "std")]
     pub(super) fn staged_only(&self) -> bool {
         self.segment_len == 0 && self.buf.is_empty()
     }

@@ -55,6 +55,8 @@ pub(crate) struct Inner<S> {
     finish: Finish,
     /// Split: the read half was dropped, so closing must read for itself.
     pub(crate) reader_gone: bool,
+    /// The end gave up bytes it could not write (a flush then fails).
+    unwritten: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -67,6 +69,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             sleep: None,
             finish: Finish::Running,
             reader_gone: false,
+            unwritten: false,
         }
     }
 
@@ -113,6 +116,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Arms the engine's timer; whether it ran out (the engine was told).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        // Once the end began, the sleep is its deadline's, not the engine's
+        // (which has none left).
+        if self.finish != Finish::Running {
+            return false;
+        }
         let Some(at) = self.d.conn.poll_timeout() else {
             // No timer runs (an open connection without keepalive or idle
             // timeout): the sleep goes, so an idle connection holds none.
@@ -157,12 +165,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         loop {
             match self.finish {
                 Finish::Running => self.finish = Finish::Writing(later(Instant::now(), self.d.linger.max(WRITE_LEFT))),
-                Finish::Writing(until) => match self.poll_write_out(cx) {
-                    Poll::Ready(Ok(())) => self.finish = Finish::ShuttingDown(until),
-                    Poll::Ready(Err(_)) => self.finish = Finish::Done,
-                    Poll::Pending if self.poll_sleep(cx, until) => self.finish = Finish::Done,
-                    Poll::Pending => return Poll::Pending,
-                },
+                Finish::Writing(until) => {
+                    let before = self.d.buffered();
+                    match self.poll_write_out(cx) {
+                        Poll::Ready(Ok(())) => self.finish = Finish::ShuttingDown(until),
+                        Poll::Ready(Err(_)) => self.finish = Finish::Done,
+                        // A write that made progress moves the deadline: it
+                        // bounds a stall, not a long drain.
+                        Poll::Pending if self.d.buffered() < before => {
+                            self.finish = Finish::Writing(later(Instant::now(), self.d.linger.max(WRITE_LEFT)));
+                        }
+                        Poll::Pending if self.poll_sleep(cx, until) => self.finish = Finish::Done,
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
                 Finish::ShuttingDown(until) => match Pin::new(&mut self.io).poll_shutdown(cx) {
                     Poll::Ready(Ok(())) if !self.d.linger.is_zero() => {
                         self.finish = Finish::Lingering(later(Instant::now(), self.d.linger));
@@ -183,8 +199,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     }
                 }
                 Finish::Done => {
-                    // Whatever could not be written in time goes.
-                    self.d.drop_queued();
+                    // Whatever could not be written in time goes, the
+                    // engine's queue too: nothing may follow a frame cut short.
+                    self.unwritten |= self.d.buffered() > 0;
+                    self.d.discard_output();
                     self.sleep = None;
                     return Poll::Ready(());
                 }
@@ -250,6 +268,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
             if self.d.is_ended() {
+                // The end is driven from here too (with its deadlines), so a
+                // sender whose connection a timer ended does not wait on a
+                // socket that will never take the rest.
+                ready!(self.poll_finish(cx));
                 return Poll::Ready(Err(Error::Local(LocalError::Closed)));
             }
             if self.d.has_room() {
@@ -274,6 +296,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Until everything queued is written and the socket flushed.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
+            if self.d.is_ended() {
+                // As in `poll_ready`: the end writes what it can in time; a
+                // flush whose bytes were given up on fails.
+                ready!(self.poll_finish(cx));
+                return Poll::Ready(match self.unwritten {
+                    true => Err(Error::Local(LocalError::Closed)),
+                    false => Ok(()),
+                });
+            }
             match self.poll_write_out(cx) {
                 // The timer is armed too: a close just sent starts the close
                 // timer, which must wake someone even if nobody reads.
@@ -289,13 +320,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
     }
 
-    /// Starts the closing handshake, unless it started already.
     /// Ends at once without a closing handshake: nothing more is written.
     pub(crate) fn terminate(&mut self) {
         let now = self.now();
         self.d.terminate(now);
     }
 
+    /// Starts the closing handshake, unless it started already.
     pub(crate) fn start_close(&mut self, code: crate::CloseCode, reason: &str) -> Result<(), Error> {
         match self.d.conn.close(self.now(), code, reason) {
             Ok(()) | Err(LocalError::Closing | LocalError::Closed) => Ok(()),

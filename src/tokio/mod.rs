@@ -342,8 +342,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Ends the connection at once, without a closing handshake, as Node's
-    /// `terminate()`: what is queued is dropped (a frame partly written
-    /// included) and the close event reports 1006. Drop the `WebSocket` to
+    /// `terminate()`: everything not yet written is dropped (a frame partly
+    /// written included) and the close event reports 1006 (unless the
+    /// connection had ended already). Drop the `WebSocket` to
     /// close the socket (or await `recv` or `close`, which then shut the
     /// write side down and linger first).
     pub fn terminate(&mut self) {
