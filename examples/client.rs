@@ -19,7 +19,11 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Duration;
 
 use rfc6455::blocking::{Error, Message, connect_with};
-use rfc6455::{ClientRequest, CloseEvent, HandshakeError};
+use rfc6455::{CloseEvent, HandshakeError};
+
+#[path = "cli/common.rs"]
+mod common;
+use common::hex;
 
 fn main() -> ExitCode {
     match run() {
@@ -32,28 +36,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode, String> {
-    let mut url = None;
-    let mut protocols = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--protocol" | "-p" => protocols.push(args.next().ok_or("--protocol needs a name")?),
-            "--help" | "-h" => {
-                println!("usage: client ws://HOST:PORT/PATH [--protocol NAME]...");
-                return Ok(ExitCode::SUCCESS);
-            }
-            _ if url.is_none() => url = Some(arg),
-            _ => return Err(format!("unexpected argument {arg:?}")),
-        }
-    }
-    let url = url.ok_or("usage: client ws://HOST:PORT/PATH [--protocol NAME]...")?;
-    let mut request = ClientRequest::new(&url).map_err(|e| format!("{url}: {e}"))?;
-    if request.is_secure() {
-        return Err("wss:// needs TLS, which this example does not support; use ws://".into());
-    }
-    for name in &protocols {
-        request = request.protocol(name);
-    }
+    let Some(request) = common::request_from_args("client")? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let url = format!("{}:{}{}", request.host(), request.port(), request.resource());
     let tcp = TcpStream::connect((request.host(), request.port())).map_err(|e| format!("connect to {url}: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut ws = match connect_with(&request, tcp) {
@@ -130,13 +116,4 @@ fn stdin_lines() -> Receiver<String> {
         }
     });
     rx
-}
-
-/// Up to 32 bytes as hex, with an ellipsis past that.
-fn hex(data: &[u8]) -> String {
-    let mut out: String = data.iter().take(32).map(|b| format!("{b:02x}")).collect();
-    if data.len() > 32 {
-        out.push('…');
-    }
-    out
 }

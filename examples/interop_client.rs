@@ -29,27 +29,15 @@ use std::time::{Duration, Instant};
 
 use rfc6455::{ClientRequest, Config, Connection, Event};
 
-/// The message sizes the issue asks for, in bytes.
-const SIZES: [usize; 6] = [0, 125, 126, 65535, 65536, 1 << 20];
-/// The ping's payload: binary, and not all printable.
-const PING: &[u8] = b"ping \x00\x01\xfe\xff";
-/// How long one step may wait for the peer.
-const STEP: Duration = Duration::from_secs(10);
-
-struct Args {
-    url: String,
-    label: String,
-    client_closes: bool,
-    code: u16,
-    reason: String,
-}
+#[path = "interop/common.rs"]
+mod common;
+use common::{Args, Checks, PING, SIZES, STEP, binary_of, text_of};
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match Args::parse("interop_client") {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("interop_client: {e}");
-            eprintln!("usage: interop_client URL --close-by client|server --code CODE --reason REASON [--label NAME]");
+            eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
@@ -61,36 +49,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut url = None;
-    let (mut label, mut close_by, mut code, mut reason) = (None, None, None, None);
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--label" => label = Some(value()?),
-            "--close-by" => close_by = Some(value()?),
-            "--code" => code = Some(value()?.parse::<u16>().map_err(|e| format!("--code: {e}"))?),
-            "--reason" => reason = Some(value()?),
-            _ if url.is_none() && !arg.starts_with("--") => url = Some(arg),
-            _ => return Err(format!("unexpected argument {arg:?}")),
-        }
-    }
-    let url = url.ok_or("no URL")?;
-    let client_closes = match close_by.as_deref() {
-        Some("client") => true,
-        Some("server") => false,
-        _ => return Err("--close-by must be client or server".into()),
-    };
-    Ok(Args {
-        label: label.unwrap_or_else(|| url.clone()),
-        url,
-        client_closes,
-        code: code.ok_or("no --code")?,
-        reason: reason.ok_or("no --reason")?,
-    })
 }
 
 /// Runs the checks; returns how many failed.
@@ -132,13 +90,12 @@ fn run(args: &Args) -> Result<usize, String> {
     }
 
     let (code, reason) = (args.code, args.reason.as_str());
-    let what = if args.client_closes {
+    let what = args.close_check();
+    if args.client_closes {
         c.conn.close(c.start.elapsed(), code, reason).map_err(|e| e.to_string())?;
-        format!("we close with {code}: the peer answers {code} and the reason, cleanly")
     } else {
         c.conn.send_text(&format!("close {code} {reason}")).map_err(|e| e.to_string())?;
-        format!("the peer closes with {code} and the reason, cleanly")
-    };
+    }
     match c.next_message() {
         Event::Closed(close) => c.check(
             close.code.0 == code && close.reason == reason && close.was_clean,
@@ -149,7 +106,7 @@ fn run(args: &Args) -> Result<usize, String> {
     }
     c.check(c.conn.should_close_transport(), "the transport may be closed", String::new());
     let _ = c.sock.shutdown(Shutdown::Both);
-    Ok(c.failed)
+    Ok(c.checks.failed)
 }
 
 /// One connection and its results.
@@ -160,8 +117,7 @@ struct Client {
     buf: Vec<u8>,
     /// The part of `buf` read but not yet taken by the engine.
     pending: std::ops::Range<usize>,
-    label: String,
-    failed: usize,
+    checks: Checks,
 }
 
 impl Client {
@@ -171,7 +127,14 @@ impl Client {
         let sock = TcpStream::connect((request.host(), request.port())).map_err(|e| e.to_string())?;
         sock.set_nodelay(true).map_err(|e| e.to_string())?;
         let conn = Connection::client(start.elapsed(), &request, Config::default()).map_err(|e| e.to_string())?;
-        Ok(Client { conn, sock, start, buf: vec![0; 64 << 10], pending: 0..0, label: label.to_string(), failed: 0 })
+        Ok(Client {
+            conn,
+            sock,
+            start,
+            buf: vec![0; 64 << 10],
+            pending: 0..0,
+            checks: Checks { label: label.to_string(), failed: 0 },
+        })
     }
 
     /// Writes what the engine has queued, then returns its next event, reading
@@ -194,7 +157,7 @@ impl Client {
                 continue;
             }
             if now >= give_up {
-                println!("{}: nothing from the peer for {} s", self.label, STEP.as_secs());
+                println!("{}: nothing from the peer for {} s", self.checks.label, STEP.as_secs());
                 self.conn.terminate(now);
                 continue;
             }
@@ -229,12 +192,7 @@ impl Client {
     }
 
     fn check(&mut self, ok: bool, what: &str, detail: String) {
-        if ok {
-            println!("ok: {}: {what}", self.label);
-        } else {
-            self.failed += 1;
-            println!("FAIL: {}: {what} ({detail})", self.label);
-        }
+        self.checks.check(ok, what, detail);
     }
 
     /// A check got some other event: it fails, and the run stops there.
@@ -243,22 +201,8 @@ impl Client {
         if !matches!(got, Event::Closed(_)) {
             self.conn.terminate(self.start.elapsed());
         }
-        self.failed
+        self.checks.failed
     }
-}
-
-/// Text of exactly `n` bytes made of 1-, 2-, 3- and 4-byte characters, with
-/// ASCII to fill the last few bytes (the same in the Python and Node peers).
-fn text_of(n: usize) -> String {
-    const PATTERN: &str = "aé€😀"; // 1 + 2 + 3 + 4 bytes
-    let mut text = PATTERN.repeat(n / PATTERN.len());
-    text.extend(std::iter::repeat_n('a', n % PATTERN.len()));
-    text
-}
-
-/// `n` bytes counting 0..=250 over and over (a period that is not a power of two).
-fn binary_of(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
 }
 
 /// Why two byte strings differ, for a failure line.

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Instant;
 
-use rfc6455::{ClientRequest, Config, Connection, Error, Event, HandshakeError};
+use rfc6455::{Config, Connection, Error, Event, HandshakeError};
 
 /// What the helper threads report to the main thread.
 enum Input {
@@ -37,6 +37,10 @@ enum Input {
     StdinDone,
 }
 
+#[path = "cli/common.rs"]
+mod common;
+use common::hex;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -48,28 +52,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode, String> {
-    let mut url = None;
-    let mut request_protocols = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--protocol" | "-p" => request_protocols.push(args.next().ok_or("--protocol needs a name")?),
-            "--help" | "-h" => {
-                println!("usage: raw_client ws://HOST:PORT/PATH [--protocol NAME]...");
-                return Ok(ExitCode::SUCCESS);
-            }
-            _ if url.is_none() => url = Some(arg),
-            _ => return Err(format!("unexpected argument {arg:?}")),
-        }
-    }
-    let url = url.ok_or("usage: raw_client ws://HOST:PORT/PATH [--protocol NAME]...")?;
-    let mut request = ClientRequest::new(&url).map_err(|e| format!("{url}: {e}"))?;
-    if request.is_secure() {
-        return Err("wss:// needs TLS, which this example does not support; use ws://".into());
-    }
-    for name in &request_protocols {
-        request = request.protocol(name);
-    }
+    let Some(request) = common::request_from_args("raw_client")? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let url = format!("{}:{}{}", request.host(), request.port(), request.resource());
 
     let host = request.host();
     let stream = TcpStream::connect((host, request.port())).map_err(|e| format!("connect to {url}: {e}"))?;
@@ -209,13 +195,4 @@ fn spawn_stdin_reader(tx: Sender<Input>) {
         }
         let _ = tx.send(Input::StdinDone);
     });
-}
-
-/// Up to 32 bytes as hex, with an ellipsis past that.
-fn hex(data: &[u8]) -> String {
-    let mut out: String = data.iter().take(32).map(|b| format!("{b:02x}")).collect();
-    if data.len() > 32 {
-        out.push('…');
-    }
-    out
 }

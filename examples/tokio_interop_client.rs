@@ -9,33 +9,26 @@
 //! ```
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use rfc6455::tokio::{ClientStream, Message, WebSocket, connect};
 use tokio::time::timeout;
 
-const SIZES: [usize; 6] = [0, 125, 126, 65535, 65536, 1 << 20];
-const PING: &[u8] = b"ping \x00\x01\xfe\xff";
-const STEP: Duration = Duration::from_secs(10);
+#[path = "interop/common.rs"]
+mod common;
+use common::{Args, Checks, PING, SIZES, STEP, binary_of, text_of};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let (Some(url), Some(close_by), Some(code), Some(reason)) = (
-        args.first().filter(|a| !a.starts_with("--")).cloned(),
-        value("--close-by"),
-        value("--code").and_then(|c| c.parse::<u16>().ok()),
-        value("--reason"),
-    ) else {
-        eprintln!(
-            "usage: tokio_interop_client URL --close-by client|server --code CODE --reason REASON [--label NAME]"
-        );
-        return ExitCode::from(2);
+    let args = match Args::parse("tokio_interop_client") {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
     };
-    let label = value("--label").unwrap_or_else(|| url.clone());
-    let mut checks = Checks { label, failed: 0 };
-    let mut ws = match connect(&url).await {
+    let (url, code, reason) = (&args.url, args.code, &args.reason);
+    let mut checks = Checks { label: args.label.clone(), failed: 0 };
+    let mut ws = match connect(url).await {
         Ok(ws) => ws,
         Err(e) => {
             println!("FAIL: {}: cannot connect to {url}: {e}", checks.label);
@@ -61,19 +54,15 @@ async fn main() -> ExitCode {
     let after = echo(&mut ws, Message::text("after the ping")).await;
     let open = pinged && matches!(&after, Some(Message::Text(t)) if *t == "after the ping");
     checks.check(open, "a ping leaves it open", describe(&after));
-    let what = if close_by == "client" {
-        format!("we close with {code}: the peer answers {code} and the reason, cleanly")
-    } else {
-        format!("the peer closes with {code} and the reason, cleanly")
-    };
-    let close = if close_by == "client" {
-        timeout(STEP, ws.close(code, &reason)).await.ok().and_then(Result::ok)
+    let what = args.close_check();
+    let close = if args.client_closes {
+        timeout(STEP, ws.close(code, reason)).await.ok().and_then(Result::ok)
     } else {
         let _ = ws.send(format!("close {code} {reason}")).await;
         let _ = timeout(STEP, async { while ws.recv().await.is_some() {} }).await;
         ws.close_event().cloned()
     };
-    let ok = close.as_ref().is_some_and(|c| c.code.0 == code && c.reason == reason && c.was_clean);
+    let ok = close.as_ref().is_some_and(|c| c.code.0 == code && c.reason == *reason && c.was_clean);
     checks.check(ok, &what, format!("{close:?}"));
     if checks.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
@@ -82,34 +71,6 @@ async fn main() -> ExitCode {
 async fn echo(ws: &mut WebSocket<ClientStream>, message: Message) -> Option<Message> {
     ws.send(message).await.ok()?;
     timeout(STEP, ws.recv()).await.ok().flatten().and_then(Result::ok)
-}
-
-struct Checks {
-    label: String,
-    failed: usize,
-}
-
-impl Checks {
-    fn check(&mut self, ok: bool, what: &str, detail: String) {
-        if ok {
-            println!("ok: {}: {what}", self.label);
-        } else {
-            self.failed += 1;
-            println!("FAIL: {}: {what} ({detail})", self.label);
-        }
-    }
-}
-
-/// The same text as `interop_client`: 1- to 4-byte characters, ASCII to fill.
-fn text_of(n: usize) -> String {
-    const PATTERN: &str = "aé€😀";
-    let mut text = PATTERN.repeat(n / PATTERN.len());
-    text.extend(std::iter::repeat_n('a', n % PATTERN.len()));
-    text
-}
-
-fn binary_of(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
 }
 
 fn describe(got: &Option<Message>) -> String {

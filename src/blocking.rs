@@ -145,10 +145,7 @@ impl Builder {
 
     /// As [`accept`].
     pub fn accept<S: Transport>(&self, stream: S) -> Result<WebSocket<S>, Error> {
-        self.accept_with(stream, |request| match request.is_upgrade() {
-            true => Ok(Accept::new()),
-            false => Err(Reject::new(426).header("Upgrade", "websocket").body("WebSocket only\n")),
-        })
+        self.accept_with(stream, |_| Ok(Accept::new()))
     }
 
     /// As [`accept_with`].
@@ -160,22 +157,10 @@ impl Builder {
         let conn = Connection::server(Duration::ZERO, Driver::config(&self.settings));
         let mut ws = WebSocket::new(stream, conn, &self.settings);
         ws.handshake()?;
-        let Some(request) = ws.d.request.take() else {
-            return Err(Error::Connection(crate::Error::ClosedBeforeOpen));
-        };
         let now = ws.now();
-        let decision = match decide(&request) {
-            Ok(_) if !request.is_upgrade() => Err(Reject::new(426).header("Upgrade", "websocket")),
-            decision => decision,
-        };
-        match decision {
-            Ok(accept) => ws.d.conn.accept(now, accept)?,
-            Err(reject) => {
-                let (status, headers, body) = reject.parts();
-                ws.d.conn.reject(now, status, &headers, body)?;
-                ws.until_closed();
-                return Err(Error::Rejected(status));
-            }
+        if let Some(status) = ws.d.answer(now, decide)? {
+            ws.until_closed();
+            return Err(Error::Rejected(status));
         }
         ws.flush()?;
         Ok(ws)
@@ -428,10 +413,8 @@ impl<S: Transport> WebSocket<S> {
     /// meanwhile are dropped. Gives the close event; a code that may not be
     /// sent is an error and changes nothing.
     pub fn close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<CloseEvent, Error> {
-        match self.d.conn.close(self.now(), code.into(), reason) {
-            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => {}
-            Err(e) => return Err(Error::Local(e)),
-        }
+        let now = self.now();
+        self.d.start_close(now, code.into(), reason)?;
         Ok(self.until_closed())
     }
 
@@ -440,10 +423,9 @@ impl<S: Transport> WebSocket<S> {
     /// from [`recv`](Self::recv), which gives `None` at the end. Calling it
     /// again, or [`close`](Self::close), once closing does nothing more.
     pub fn start_close(&mut self, code: impl Into<CloseCode>, reason: &str) -> Result<(), Error> {
-        match self.d.conn.close(self.now(), code.into(), reason) {
-            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => self.flush(),
-            Err(e) => Err(Error::Local(e)),
-        }
+        let now = self.now();
+        self.d.start_close(now, code.into(), reason)?;
+        self.flush()
     }
 
     /// Ends the connection at once, without a closing handshake, as Node's
@@ -479,7 +461,7 @@ impl<S> WebSocket<S> {
 
     /// Client: the server's 101 response.
     pub fn response(&self) -> Option<&Opened> {
-        self.d.opened.as_deref().filter(|_| self.d.conn.role() == Role::Client)
+        self.d.response()
     }
 
     /// Bytes queued and not yet written.

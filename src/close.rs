@@ -11,8 +11,8 @@ use core::fmt;
 use crate::local_error::LocalError;
 use crate::utf8;
 
-/// The largest close payload: control frames carry at most 125 bytes (RFC 6455 §5.5).
-pub const MAX_CLOSE_PAYLOAD: usize = 125;
+/// The largest close payload: a close frame is a control frame.
+pub const MAX_CLOSE_PAYLOAD: usize = crate::frame::MAX_CONTROL_PAYLOAD;
 /// The longest close reason: 125 bytes minus the 2-byte status code.
 pub const MAX_REASON_LEN: usize = MAX_CLOSE_PAYLOAD - 2;
 

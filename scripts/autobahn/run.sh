@@ -125,18 +125,19 @@ port_free "$FUZZ_PORT"
 fuzz_pid=$!
 pids+=("$fuzz_pid")
 wait_port "$FUZZ_PORT" "$fuzz_pid"
-started=$SECONDS
-timeout "$RUN_LIMIT" "$TARGET/release/examples/autobahn_client" "ws://127.0.0.1:$FUZZ_PORT" "$CLIENT_AGENT" \
-    >"$OUT/autobahn_client.log" 2>&1 &
-waited $! || { tail -20 "$OUT/autobahn_client.log" >&2; exit 1; }
-grep -v '^case ' "$OUT/autobahn_client.log" >&2 || true
-client_seconds=$((SECONDS - started))
-started=$SECONDS
-timeout "$RUN_LIMIT" "$TARGET/release/examples/tokio_autobahn_client" "ws://127.0.0.1:$FUZZ_PORT" "$TOKIO_CLIENT_AGENT" \
-    >"$OUT/tokio_autobahn_client.log" 2>&1 &
-waited $! || { tail -20 "$OUT/tokio_autobahn_client.log" >&2; exit 1; }
-grep -v '^case ' "$OUT/tokio_autobahn_client.log" >&2 || true
-tokio_client_seconds=$((SECONDS - started))
+# Runs one client against the fuzzing server to its end; sets `seconds`.
+run_client() { # BINARY AGENT
+    local name started=$SECONDS
+    name=$(basename "$1")
+    timeout "$RUN_LIMIT" "$1" "ws://127.0.0.1:$FUZZ_PORT" "$2" >"$OUT/$name.log" 2>&1 &
+    waited $! || { tail -20 "$OUT/$name.log" >&2; exit 1; }
+    grep -v '^case ' "$OUT/$name.log" >&2 || true
+    seconds=$((SECONDS - started))
+}
+run_client "$TARGET/release/examples/autobahn_client" "$CLIENT_AGENT"
+client_seconds=$seconds
+run_client "$TARGET/release/examples/tokio_autobahn_client" "$TOKIO_CLIENT_AGENT"
+tokio_client_seconds=$seconds
 kill "$fuzz_pid" 2>/dev/null || true
 
 say "verdicts"

@@ -14,12 +14,12 @@ use std::vec::Vec;
 
 use bytes::{Buf, Bytes};
 
-use super::{Error, Message, Settings};
+use super::{Error, Message, Reject, Settings};
 use crate::close::CloseEvent;
 use crate::config::ReceiveMode;
 use crate::connection::{Connection, STAGE};
 use crate::event::Event;
-use crate::handshake::{Opened, Request};
+use crate::handshake::{Accept, Opened, Request};
 use crate::local_error::LocalError;
 use crate::state::ReadyState;
 
@@ -95,6 +95,50 @@ impl Driver {
     /// The engine's settings as an adapter runs them: whole messages.
     pub(crate) fn config(settings: &Settings) -> crate::Config {
         settings.config.clone().receive(ReceiveMode::Messages)
+    }
+
+    /// Server: answers the request in [`Driver::request`] as `decide` says;
+    /// a request that is not an upgrade is refused 426 whatever it says.
+    /// `Ok(None)` once accepted (the 101 is queued), `Ok(Some(status))` once
+    /// the refusal is queued and the connection closing: the adapter writes
+    /// it out and reports [`Error::Rejected`].
+    pub(crate) fn answer<F>(&mut self, now: Duration, decide: F) -> Result<Option<u16>, Error>
+    where
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
+        let Some(request) = self.request.take() else {
+            return Err(Error::Connection(crate::Error::ClosedBeforeOpen));
+        };
+        let decision = match request.is_upgrade() {
+            true => decide(&request),
+            false => Err(Reject::not_upgrade()),
+        };
+        match decision {
+            Ok(accept) => {
+                self.conn.accept(now, accept)?;
+                Ok(None)
+            }
+            Err(reject) => {
+                let (status, headers, body) = reject.parts();
+                self.conn.reject(now, status, &headers, body)?;
+                Ok(Some(status))
+            }
+        }
+    }
+
+    /// Starts the closing handshake, unless it started already (then it does
+    /// nothing more); a code that may not be sent is an error and changes
+    /// nothing.
+    pub(crate) fn start_close(&mut self, now: Duration, code: crate::CloseCode, reason: &str) -> Result<(), Error> {
+        match self.conn.close(now, code, reason) {
+            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => Ok(()),
+            Err(e) => Err(Error::Local(e)),
+        }
+    }
+
+    /// Client: the server's 101 response; `None` on a server.
+    pub(crate) fn response(&self) -> Option<&Opened> {
+        self.opened.as_deref().filter(|_| self.conn.role() == crate::Role::Client)
     }
 
     /// Whether the engine reported its close event.

@@ -167,6 +167,12 @@ impl Reject {
         self.status
     }
 
+    /// The answer to a request that is not an upgrade (a plain `GET`),
+    /// whatever the application decided.
+    pub(crate) fn not_upgrade() -> Self {
+        Reject::new(426).header("Upgrade", "websocket").body("WebSocket only\n")
+    }
+
     /// The headers as the engine's `reject` takes them.
     pub(crate) fn parts(&self) -> (u16, Vec<(&str, &str)>, &[u8]) {
         (self.status, self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(), &self.body)

@@ -11,7 +11,7 @@
 
 use alloc::vec::Vec;
 
-use super::{FrameError, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode};
+use super::{FrameError, FrameHeader, MAX_HEADER_LEN, MAX_SHORT_LEN, OpCode};
 use crate::mask;
 use crate::payload::Payload;
 use crate::role::Role;
@@ -177,7 +177,7 @@ impl Decoder {
         let [b0, b1, ..] = *input else { return None };
         let len = usize::from(b1 & 0x7F);
         let masked = b1 & 0x80 != 0;
-        if !self.is_between_frames() || len > MAX_CONTROL_PAYLOAD || masked != self.masked {
+        if !self.is_between_frames() || len > MAX_SHORT_LEN || masked != self.masked {
             return None;
         }
         // Text and binary frames only: control frames and continuations

@@ -52,6 +52,9 @@ impl core::error::Error for FrameError {}
 pub const MAX_HEADER_LEN: usize = 14;
 /// The largest control frame payload (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
+/// The largest length the 7-bit length field holds itself; 126 and 127 say
+/// a 16- or 64-bit length follows (RFC 6455 §5.2).
+pub(crate) const MAX_SHORT_LEN: usize = 125;
 
 /// A frame's opcode (RFC 6455 §5.2). Reserved opcodes never get this far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -216,7 +219,7 @@ impl FrameHeader {
     /// whole words.
     #[inline(always)]
     pub(crate) fn encode_short(&self) -> Option<(u64, usize)> {
-        if self.len > 125 {
+        if self.len > MAX_SHORT_LEN as u64 {
             return None;
         }
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };

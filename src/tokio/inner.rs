@@ -328,9 +328,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Starts the closing handshake, unless it started already.
     pub(crate) fn start_close(&mut self, code: crate::CloseCode, reason: &str) -> Result<(), Error> {
-        match self.d.conn.close(self.now(), code, reason) {
-            Ok(()) | Err(LocalError::Closing | LocalError::Closed) => Ok(()),
-            Err(e) => Err(Error::Local(e)),
-        }
+        let now = self.now();
+        self.d.start_close(now, code, reason)
     }
 }

@@ -144,11 +144,7 @@ impl Builder {
 
     /// As [`accept`](fn@accept).
     pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(&self, stream: S) -> Result<WebSocket<S>, Error> {
-        self.accept_with(stream, |request| match request.is_upgrade() {
-            true => Ok(Accept::new()),
-            false => Err(Reject::new(426).header("Upgrade", "websocket").body("WebSocket only\n")),
-        })
-        .await
+        self.accept_with(stream, |_| Ok(Accept::new())).await
     }
 
     /// As [`accept_with`](fn@accept_with).
@@ -170,22 +166,10 @@ impl Builder {
         let conn = Connection::server(Duration::ZERO, Driver::config(&self.settings));
         let mut inner = Inner::new(stream, conn, &self.settings);
         poll_fn(|cx| inner.poll_handshake(cx)).await?;
-        let Some(request) = inner.d.request.take() else {
-            return Err(Error::Connection(crate::Error::ClosedBeforeOpen));
-        };
         let now = inner.now();
-        let decision = match decide(&request) {
-            Ok(_) if !request.is_upgrade() => Err(Reject::new(426).header("Upgrade", "websocket")),
-            decision => decision,
-        };
-        match decision {
-            Ok(accept) => inner.d.conn.accept(now, accept)?,
-            Err(reject) => {
-                let (status, headers, body) = reject.parts();
-                inner.d.conn.reject(now, status, &headers, body)?;
-                poll_fn(|cx| inner.poll_closed(cx)).await;
-                return Err(Error::Rejected(status));
-            }
+        if let Some(status) = inner.d.answer(now, decide)? {
+            poll_fn(|cx| inner.poll_closed(cx)).await;
+            return Err(Error::Rejected(status));
         }
         // The 101 goes out now, not with the first message.
         poll_fn(|cx| inner.poll_flush(cx)).await?;
@@ -381,7 +365,7 @@ impl<S> WebSocket<S> {
     /// Client: the server's 101 response (its headers, the protocol and
     /// extensions it agreed to). `None` on a server or an opened connection.
     pub fn response(&self) -> Option<&Opened> {
-        self.inner.d.opened.as_deref().filter(|_| self.inner.d.conn.role() == Role::Client)
+        self.inner.d.response()
     }
 
     /// Bytes queued and not yet written to the socket (frames with their
