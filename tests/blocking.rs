@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rfc6455::blocking::{self as ws, Builder, Error, Message, Reject, Settings};
-use rfc6455::{Accept, ClientRequest, CloseCode, CloseEvent, Config, ReadyState};
+use rfc6455::{Accept, ClientRequest, CloseCode, CloseEvent, Config, ReadyState, Request};
 
 /// A listener on 127.0.0.1 and its `ws://` URL.
 fn listen() -> (TcpListener, String) {
@@ -88,6 +88,30 @@ fn a_plain_get_gets_426() {
     assert!(response.starts_with("HTTP/1.1 426"), "{response}");
     drop(tcp);
     assert!(matches!(server.join().unwrap(), Err(Error::Rejected(426))));
+}
+
+#[test]
+fn accept_with_answers_a_plain_get_with_its_page_but_cannot_accept_one() {
+    let plain_get = |url: &str, decide: fn(&Request) -> Result<Accept, Reject>| {
+        let (listener, _) = listen();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_one(listener, move |tcp| ws::accept_with(tcp, decide).map(drop));
+        let mut tcp = TcpStream::connect(addr).unwrap();
+        tcp.write_all(format!("GET {url} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).unwrap();
+        drop(tcp);
+        (response, server.join().unwrap())
+    };
+    let (response, served) = plain_get("/", |r| match r.is_upgrade() {
+        true => Ok(Accept::new()),
+        false => Err(Reject::new(404).body("no page here\n")),
+    });
+    assert!(response.starts_with("HTTP/1.1 404") && response.ends_with("no page here\n"), "{response}");
+    assert!(matches!(served, Err(Error::Rejected(404))));
+    let (response, served) = plain_get("/", |_| Ok(Accept::new()));
+    assert!(response.starts_with("HTTP/1.1 426"), "{response}");
+    assert!(matches!(served, Err(Error::Rejected(426))));
 }
 
 #[test]

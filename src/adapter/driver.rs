@@ -98,7 +98,7 @@ impl Driver {
     }
 
     /// Server: answers the request in [`Driver::request`] as `decide` says;
-    /// a request that is not an upgrade is refused 426 whatever it says.
+    /// a request that is not an upgrade is refused 426 if `decide` accepts it.
     /// `Ok(None)` once accepted (the 101 is queued), `Ok(Some(status))` once
     /// the refusal is queued and the connection closing: the adapter writes
     /// it out and reports [`Error::Rejected`].
@@ -109,9 +109,10 @@ impl Driver {
         let Some(request) = self.request.take() else {
             return Err(Error::Connection(crate::Error::ClosedBeforeOpen));
         };
-        let decision = match request.is_upgrade() {
-            true => decide(&request),
-            false => Err(Reject::not_upgrade()),
+        // `decide` may answer a plain `GET` with a page; it cannot accept one.
+        let decision = match decide(&request) {
+            Ok(_) if !request.is_upgrade() => Err(Reject::not_upgrade()),
+            decision => decision,
         };
         match decision {
             Ok(accept) => {
