@@ -1,0 +1,1179 @@
+//! A connection: `rfc6455_conn`, its constructors, input, events, output,
+//! commands and getters.
+//!
+//! Time is the caller's: `now_ns` is any monotonic clock in nanoseconds
+//! (`CLOCK_MONOTONIC`), the same one for every call on a connection, and
+//! deadlines come back on that clock.
+//!
+//! What the library lends (an event's bytes, a request's strings, the
+//! protocol) stays valid until the next call that takes the connection
+//! non-`const` returns, so it may be passed to that call (an echo sends the
+//! event's bytes straight back); `const` calls never invalidate it. The
+//! request of a REQUEST event lives until `rfc6455_conn_accept`,
+//! `rfc6455_conn_reject` or `rfc6455_conn_free`.
+
+use core::ffi::c_char;
+use core::time::Duration;
+
+use engine::{
+    Accept, CloseCode, CloseEvent, Config, Connection, Error, Event, Fragment, LocalError, MessageKind, Request, Role,
+};
+
+use crate::config::{c_str, rfc6455_client_request, rfc6455_config};
+use crate::status::*;
+use crate::{PanicValue, guard};
+
+/// A WebSocket connection: the engine and what it lends to C. Create with
+/// `rfc6455_conn_client`, `rfc6455_conn_server` or `rfc6455_conn_open`; free
+/// with `rfc6455_conn_free`. One thread at a time may call into it.
+pub struct rfc6455_conn {
+    conn: Connection,
+    /// The last event handed out, whose bytes the caller borrows.
+    event: Option<Event>,
+    /// The pending request of a REQUEST event.
+    request: Option<Box<rfc6455_request>>,
+    /// The close event, once it came.
+    closed: Option<CloseEvent>,
+    /// An ERROR event's message.
+    message: String,
+    /// The extensions agreed on, as one header value.
+    extensions: String,
+    /// Set while a call runs: still set after one that panicked.
+    poisoned: bool,
+}
+
+/// A server's upgrade request, lent by a REQUEST event: read it with the
+/// `rfc6455_request_*` functions.
+pub struct rfc6455_request {
+    request: Request,
+}
+
+/// The role: `RFC6455_ROLE_CLIENT` masks what it sends,
+/// `RFC6455_ROLE_SERVER` never does.
+pub type rfc6455_role = u32;
+/// A client.
+pub const RFC6455_ROLE_CLIENT: rfc6455_role = 0;
+/// A server.
+pub const RFC6455_ROLE_SERVER: rfc6455_role = 1;
+
+/// The browser's `readyState`.
+pub type rfc6455_ready_state = u32;
+/// 0: the opening handshake is under way.
+pub const RFC6455_CONNECTING: rfc6455_ready_state = 0;
+/// 1: open.
+pub const RFC6455_OPEN: rfc6455_ready_state = 1;
+/// 2: the closing handshake is under way.
+pub const RFC6455_CLOSING: rfc6455_ready_state = 2;
+/// 3: closed.
+pub const RFC6455_CLOSED: rfc6455_ready_state = 3;
+
+/// The kind of an `rfc6455_event`, or of a fragment to send.
+pub type rfc6455_kind = u32;
+/// Server: an HTTP request arrived (`request`); answer it with
+/// `rfc6455_conn_accept` or `rfc6455_conn_reject`.
+pub const RFC6455_EVENT_REQUEST: rfc6455_kind = 1;
+/// The opening handshake completed: OPEN.
+pub const RFC6455_EVENT_OPEN: rfc6455_kind = 2;
+/// Text (UTF-8, whole characters): a whole message, or with streaming a
+/// piece of one (`fin` on the last).
+pub const RFC6455_EVENT_TEXT: rfc6455_kind = 3;
+/// Binary: a whole message, or with streaming a piece of one.
+pub const RFC6455_EVENT_BINARY: rfc6455_kind = 4;
+/// A ping (answered already, unless auto-pong is off).
+pub const RFC6455_EVENT_PING: rfc6455_kind = 5;
+/// A pong.
+pub const RFC6455_EVENT_PONG: rfc6455_kind = 6;
+/// Why the connection is failing (`error`, `code`, the message in `data`);
+/// CLOSED follows.
+pub const RFC6455_EVENT_ERROR: rfc6455_kind = 7;
+/// The connection ended: `code`, `data` (the reason) and `was_clean`, as
+/// the browser's `CloseEvent`.
+pub const RFC6455_EVENT_CLOSED: rfc6455_kind = 8;
+
+/// The close code to pass to `rfc6455_conn_close` for a close frame
+/// without a code (the browser's `close()` with no arguments); the peer sees
+/// 1005.
+pub const RFC6455_CLOSE_NO_STATUS: u16 = 1005;
+
+/// An event, as `rfc6455_conn_poll_event` fills it. Its pointers are lent
+/// (until the next non-`const` call on the connection returns); `data` is not NUL-terminated.
+#[repr(C)]
+pub struct rfc6455_event {
+    /// What happened: `RFC6455_EVENT_*`.
+    pub kind: rfc6455_kind,
+    /// TEXT, BINARY, PING, PONG: the payload; ERROR: a message for people;
+    /// CLOSED: the reason. Never NULL, even when `len` is 0.
+    pub data: *const u8,
+    /// The length of `data` in bytes.
+    pub len: usize,
+    /// TEXT, BINARY: whether this ends the message (always, unless
+    /// streaming).
+    pub fin: bool,
+    /// CLOSED: whether the closing handshake completed (`wasClean`).
+    pub was_clean: bool,
+    /// CLOSED: the close code (1005 when the frame had none, 1006 when none
+    /// came); ERROR: the close code sent for a protocol error, 0 otherwise.
+    pub code: u16,
+    /// ERROR: what failed (`RFC6455_ERR_PROTOCOL`, `RFC6455_ERR_HANDSHAKE`,
+    /// …); 0 for other events.
+    pub error: rfc6455_status,
+    /// REQUEST: the request; NULL for other events.
+    pub request: *const rfc6455_request,
+}
+
+/// The close event, as `rfc6455_conn_close_event` fills it.
+#[repr(C)]
+pub struct rfc6455_close_event {
+    /// The close code received (1005 none, 1006 no close frame).
+    pub code: u16,
+    /// Whether the closing handshake completed.
+    pub was_clean: bool,
+    /// The reason received, UTF-8, not NUL-terminated; never NULL.
+    pub reason: *const u8,
+    /// The reason's length.
+    pub reason_len: usize,
+}
+
+/// A header for `rfc6455_conn_accept` and `rfc6455_conn_reject`: two
+/// NUL-terminated strings.
+#[repr(C)]
+pub struct rfc6455_header {
+    /// The name.
+    pub name: *const c_char,
+    /// The value.
+    pub value: *const c_char,
+}
+
+/// The status for a call the engine refused.
+pub(crate) fn status_of(e: LocalError) -> rfc6455_status {
+    local(e)
+}
+
+fn time(ns: u64) -> Duration {
+    Duration::from_nanos(ns)
+}
+
+/// Bytes from C: `(NULL, 0)` is empty.
+///
+/// # Safety
+/// `data` is NULL with `len == 0`, or valid for `len` bytes of reads.
+unsafe fn bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8], rfc6455_status> {
+    match data.is_null() {
+        true if len == 0 => Ok(&[]),
+        true => Err(RFC6455_ERR_NULL_ARGUMENT),
+        // SAFETY: valid for `len` bytes, by the contract.
+        false => Ok(unsafe { core::slice::from_raw_parts(data, len) }),
+    }
+}
+
+/// Text from C: as `bytes`, and UTF-8.
+///
+/// # Safety
+/// As `bytes`.
+unsafe fn text<'a>(data: *const u8, len: usize) -> Result<&'a str, rfc6455_status> {
+    let data = unsafe { bytes(data, len) }?;
+    simdutf8::basic::from_utf8(data).map_err(|_| RFC6455_ERR_INVALID_UTF8)
+}
+
+/// Runs `f` on the connection behind `conn`, then lets go of the event the
+/// caller borrowed (it may have been `f`'s argument). NULL is
+/// `RFC6455_ERR_NULL_ARGUMENT`; a connection a panic interrupted is
+/// `RFC6455_PANIC`.
+///
+/// # Safety
+/// `conn` is NULL or a live connection no other thread is using.
+unsafe fn with_conn(conn: *mut rfc6455_conn, f: impl FnOnce(&mut rfc6455_conn) -> rfc6455_status) -> rfc6455_status {
+    // SAFETY: NULL or live and ours for the call, by the contract.
+    let Some(c) = (unsafe { conn.as_mut() }) else {
+        return RFC6455_ERR_NULL_ARGUMENT;
+    };
+    if c.poisoned {
+        return RFC6455_PANIC;
+    }
+    c.poisoned = true;
+    let status = f(c);
+    c.event = None;
+    c.poisoned = false;
+    status
+}
+
+/// As `with_conn` for a `const` call: nothing lent is let go.
+///
+/// # Safety
+/// `conn` is NULL or a live connection no other thread is changing.
+unsafe fn with_ref(conn: *const rfc6455_conn, f: impl FnOnce(&rfc6455_conn) -> rfc6455_status) -> rfc6455_status {
+    // SAFETY: NULL or live, by the contract.
+    match unsafe { conn.as_ref() } {
+        None => RFC6455_ERR_NULL_ARGUMENT,
+        Some(c) if c.poisoned => RFC6455_PANIC,
+        Some(c) => f(c),
+    }
+}
+
+/// Writes `value` to `out`, a checked out-parameter.
+///
+/// # Safety
+/// `out` is not NULL and valid for a write.
+unsafe fn put<T>(out: *mut T, value: T) -> rfc6455_status {
+    // SAFETY: by the contract.
+    unsafe { out.write(value) };
+    RFC6455_OK
+}
+
+/// The engine's config from an optional C one.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+unsafe fn config_of(config: *const rfc6455_config) -> Config {
+    // SAFETY: NULL or live, by the contract.
+    unsafe { config.as_ref() }.map_or_else(Config::default, |c| c.config.clone())
+}
+
+fn new_conn(conn: Connection) -> *mut rfc6455_conn {
+    Box::into_raw(Box::new(rfc6455_conn {
+        conn,
+        event: None,
+        request: None,
+        closed: None,
+        message: String::new(),
+        extensions: String::new(),
+        poisoned: false,
+    }))
+}
+
+impl PanicValue for *mut rfc6455_conn {
+    fn on_panic() -> Self {
+        core::ptr::null_mut()
+    }
+}
+
+// ----- constructors -----
+
+/// A client for `request` (copied), with `config` (copied; NULL for the
+/// defaults), created at `now_ns`. Its upgrade request is ready in
+/// `rfc6455_conn_poll_transmit`. The caller owns `*out`: free it with
+/// `rfc6455_conn_free`. A subprotocol or header that cannot be sent is
+/// `RFC6455_ERR_INVALID_HEADER`.
+///
+/// # Safety
+/// `request` is NULL or live; `config` NULL or live; `out` NULL or valid for
+/// a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_client(
+    request: *const rfc6455_client_request,
+    config: *const rfc6455_config,
+    now_ns: u64,
+    out: *mut *mut rfc6455_conn,
+) -> rfc6455_status {
+    guard!({
+        // SAFETY: NULL or live, by the contract.
+        let Some(request) = (unsafe { request.as_ref() }) else {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        };
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        match Connection::client(time(now_ns), &request.request, unsafe { config_of(config) }) {
+            Ok(conn) => unsafe { put(out, new_conn(conn)) },
+            Err(e) => status_of(e),
+        }
+    })
+}
+
+/// A server waiting for a client's request (a REQUEST event), with `config`
+/// (copied; NULL for the defaults), created at `now_ns`. The caller owns
+/// `*out`.
+///
+/// # Safety
+/// `config` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_server(
+    config: *const rfc6455_config,
+    now_ns: u64,
+    out: *mut *mut rfc6455_conn,
+) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        let conn = Connection::server(time(now_ns), unsafe { config_of(config) });
+        unsafe { put(out, new_conn(conn)) }
+    })
+}
+
+/// A connection whose handshake was done elsewhere: OPEN at once, in
+/// `role`, with the subprotocol agreed on (`protocol`, NUL-terminated, or
+/// NULL for none). Bytes read after the handshake go to
+/// `rfc6455_conn_handle_bytes`. The caller owns `*out`.
+///
+/// # Safety
+/// `protocol` is NULL or NUL-terminated; `config` NULL or live; `out` NULL
+/// or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_open(
+    role: rfc6455_role,
+    protocol: *const c_char,
+    config: *const rfc6455_config,
+    now_ns: u64,
+    out: *mut *mut rfc6455_conn,
+) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        let role = match role {
+            RFC6455_ROLE_CLIENT => Role::Client,
+            RFC6455_ROLE_SERVER => Role::Server,
+            _ => return RFC6455_ERR_INVALID_ARGUMENT,
+        };
+        let protocol = match protocol.is_null() {
+            true => None,
+            false => match unsafe { c_str(protocol) } {
+                Ok(p) => Some(p.to_owned()),
+                Err(status) => return status,
+            },
+        };
+        let conn = Connection::open(time(now_ns), role, protocol, unsafe { config_of(config) });
+        unsafe { put(out, new_conn(conn)) }
+    })
+}
+
+/// Frees a connection and everything it lent; NULL is fine. It does not
+/// close anything: the socket is the caller's.
+///
+/// # Safety
+/// `conn` is NULL or came from a constructor and was not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_free(conn: *mut rfc6455_conn) {
+    guard!({
+        if !conn.is_null() {
+            // SAFETY: from `Box::into_raw`, freed once, by the contract.
+            drop(unsafe { Box::from_raw(conn) });
+        }
+    })
+}
+
+// ----- input -----
+
+/// Hands the engine `len` bytes read from the socket at `now_ns`; `*taken`
+/// is how many it took. It takes them all unless events wait untaken: then
+/// take events with `rfc6455_conn_poll_event` until `RFC6455_DONE` and hand
+/// it the rest again. Partial frames wait for more; a violation becomes
+/// events.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0);
+/// `taken` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_handle_bytes(
+    conn: *mut rfc6455_conn,
+    now_ns: u64,
+    data: *const u8,
+    len: usize,
+    taken: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if taken.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        let data = match unsafe { bytes(data, len) } {
+            Ok(data) => data,
+            Err(status) => return status,
+        };
+        unsafe {
+            with_conn(conn, |c| {
+                let n = c.conn.handle_bytes(time(now_ns), data);
+                put(taken, n)
+            })
+        }
+    })
+}
+
+/// Lends room to read into directly, with no copy (`*buf`, `*len`):
+/// `RFC6455_DONE` when it lends none now (use `rfc6455_conn_handle_bytes`).
+/// Read into it, then `rfc6455_conn_commit` what was read. The room is
+/// lent until the next call on the connection.
+///
+/// # Safety
+/// `conn` is NULL or live; `buf` and `len` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_read_buf(
+    conn: *mut rfc6455_conn,
+    buf: *mut *mut u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if buf.is_null() || len.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_conn(conn, |c| match c.conn.read_buf() {
+                Some(room) => {
+                    put(len, room.len());
+                    put(buf, room.as_mut_ptr())
+                }
+                None => RFC6455_DONE,
+            })
+        }
+    })
+}
+
+/// The first `n` bytes of the room `rfc6455_conn_read_buf` lent were read
+/// into at `now_ns`: they are input, all taken. More than it lent is
+/// `RFC6455_ERR_NOT_OFFERED` and changes nothing; 0 gives the room back.
+///
+/// # Safety
+/// `conn` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_commit(conn: *mut rfc6455_conn, now_ns: u64, n: usize) -> rfc6455_status {
+    guard!({
+        unsafe {
+            with_conn(conn, |c| match c.conn.commit(time(now_ns), n) {
+                Ok(()) => RFC6455_OK,
+                Err(e) => status_of(e),
+            })
+        }
+    })
+}
+
+/// The socket reached EOF (a read gave 0) at `now_ns`.
+///
+/// # Safety
+/// `conn` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_handle_eof(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
+    guard!({
+        unsafe {
+            with_conn(conn, |c| {
+                c.conn.handle_eof(time(now_ns));
+                RFC6455_OK
+            })
+        }
+    })
+}
+
+/// Reading or writing the socket failed at `now_ns`: the connection fails
+/// (1006).
+///
+/// # Safety
+/// `conn` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_handle_transport_error(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
+    guard!({
+        unsafe {
+            with_conn(conn, |c| {
+                c.conn.handle_transport_error(time(now_ns));
+                RFC6455_OK
+            })
+        }
+    })
+}
+
+/// The deadline from `rfc6455_conn_timeout` came: runs the timers due at
+/// `now_ns` (early calls do nothing).
+///
+/// # Safety
+/// `conn` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_handle_timeout(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
+    guard!({
+        unsafe {
+            with_conn(conn, |c| {
+                c.conn.handle_timeout(time(now_ns));
+                RFC6455_OK
+            })
+        }
+    })
+}
+
+/// When to call `rfc6455_conn_handle_timeout` next, as `*at_ns` on the
+/// caller's clock: `RFC6455_OK` with it, `RFC6455_DONE` when no timer runs.
+///
+/// # Safety
+/// `conn` is NULL or live; `at_ns` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_timeout(conn: *const rfc6455_conn, at_ns: *mut u64) -> rfc6455_status {
+    guard!({
+        if at_ns.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_ref(conn, |c| match c.conn.poll_timeout() {
+                Some(at) => put(at_ns, u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)),
+                None => RFC6455_DONE,
+            })
+        }
+    })
+}
+
+// ----- output -----
+
+/// Copies the next bytes to write to the socket into `buf` (room for
+/// `cap`), `*written` of them: `RFC6455_OK` while it copies any,
+/// `RFC6455_DONE` when nothing is queued, `RFC6455_BUFFER_TOO_SMALL` when
+/// bytes wait and `cap` is 0. A frame may be split across calls: call until
+/// `RFC6455_DONE`, and write them in order.
+///
+/// # Safety
+/// `conn` is NULL or live; `buf` valid for `cap` bytes of writes (NULL with
+/// 0); `written` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_poll_transmit(
+    conn: *mut rfc6455_conn,
+    buf: *mut u8,
+    cap: usize,
+    written: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if written.is_null() || (buf.is_null() && cap > 0) {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_conn(conn, |c| {
+                if cap == 0 {
+                    return match c.conn.buffered_amount() {
+                        0 => RFC6455_DONE,
+                        _ => RFC6455_BUFFER_TOO_SMALL,
+                    };
+                }
+                // SAFETY: `buf` is valid for `cap` bytes of writes; the engine
+                // only writes into it.
+                let out = core::slice::from_raw_parts_mut(buf, cap);
+                match c.conn.poll_transmit_into(out) {
+                    0 => RFC6455_DONE,
+                    n => put(written, n),
+                }
+            })
+        }
+    })
+}
+
+// ----- events -----
+
+/// Takes the next event into `*event`: `RFC6455_OK`, or `RFC6455_DONE`
+/// when none waits. Its pointers are lent until the next non-`const` call
+/// returns. Pings are answered and close frames echoed by the engine; their
+/// bytes are queued for `rfc6455_conn_poll_transmit`.
+///
+/// # Safety
+/// `conn` is NULL or live; `event` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_poll_event(conn: *mut rfc6455_conn, event: *mut rfc6455_event) -> rfc6455_status {
+    guard!({
+        if event.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        // SAFETY: NULL or live and ours for the call, by the contract.
+        let Some(c) = (unsafe { conn.as_mut() }) else {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        };
+        if c.poisoned {
+            return RFC6455_PANIC;
+        }
+        c.poisoned = true;
+        c.event = None;
+        let status = match c.conn.poll_event() {
+            None => RFC6455_DONE,
+            Some(e) => {
+                let view = c.lend(e);
+                unsafe { put(event, view) }
+            }
+        };
+        c.poisoned = false;
+        status
+    })
+}
+
+impl rfc6455_conn {
+    /// Keeps `e` and describes it for C.
+    fn lend(&mut self, e: Event) -> rfc6455_event {
+        let mut view = rfc6455_event {
+            kind: 0,
+            data: [].as_ptr(),
+            len: 0,
+            fin: true,
+            was_clean: false,
+            code: 0,
+            error: 0,
+            request: core::ptr::null(),
+        };
+        match &e {
+            Event::Request(_) => view.kind = RFC6455_EVENT_REQUEST,
+            Event::Open(_) => {
+                view.kind = RFC6455_EVENT_OPEN;
+                self.extensions = self.conn.extensions().join(", ");
+            }
+            Event::Text(_) => view.kind = RFC6455_EVENT_TEXT,
+            Event::Binary(_) => view.kind = RFC6455_EVENT_BINARY,
+            Event::Chunk { kind, fin, .. } => {
+                view.kind = match kind {
+                    MessageKind::Text => RFC6455_EVENT_TEXT,
+                    _ => RFC6455_EVENT_BINARY,
+                };
+                view.fin = *fin;
+            }
+            Event::Ping(_) => view.kind = RFC6455_EVENT_PING,
+            Event::Pong(_) => view.kind = RFC6455_EVENT_PONG,
+            Event::Error(err) => {
+                view.kind = RFC6455_EVENT_ERROR;
+                view.error = failure(err);
+                if let Error::Protocol(p) = err {
+                    view.code = p.close_code().0;
+                }
+                self.message = err.to_string();
+            }
+            Event::Closed(close) => {
+                view.kind = RFC6455_EVENT_CLOSED;
+                view.code = close.code.0;
+                view.was_clean = close.was_clean;
+                self.closed = Some(close.clone());
+            }
+            // An event this version does not know: kind 0, to skip.
+            _ => {}
+        }
+        match e {
+            Event::Request(r) => {
+                // The request outlives the event: it is kept until answered.
+                view.request = &**self.request.insert(Box::new(rfc6455_request { request: *r }));
+            }
+            Event::Error(_) => (view.data, view.len) = (self.message.as_ptr(), self.message.len()),
+            Event::Closed(_) => {
+                if let Some(close) = &self.closed {
+                    (view.data, view.len) = (close.reason.as_ptr(), close.reason.len());
+                }
+            }
+            // A payload's bytes stay where they are when the event moves
+            // into `self.event`, unless they are inline: point at them there.
+            e => {
+                let kept = self.event.insert(e);
+                let data: &[u8] = match kept {
+                    Event::Text(t) => t.as_bytes(),
+                    Event::Binary(b) | Event::Ping(b) | Event::Pong(b) => b,
+                    Event::Chunk { data, .. } => data,
+                    _ => &[],
+                };
+                (view.data, view.len) = (data.as_ptr(), data.len());
+            }
+        }
+        view
+    }
+}
+
+// ----- the server's request -----
+
+/// Lends a request's string: `*ptr`, `*len`.
+///
+/// # Safety
+/// `request` is NULL or live; `ptr` and `len` NULL or valid for writes.
+unsafe fn lend_str(
+    request: *const rfc6455_request,
+    ptr: *mut *const u8,
+    len: *mut usize,
+    pick: impl FnOnce(&Request) -> Option<&[u8]>,
+) -> rfc6455_status {
+    if ptr.is_null() || len.is_null() {
+        return RFC6455_ERR_NULL_ARGUMENT;
+    }
+    // SAFETY: NULL or live, by the contract.
+    let Some(r) = (unsafe { request.as_ref() }) else {
+        return RFC6455_ERR_NULL_ARGUMENT;
+    };
+    match pick(&r.request) {
+        Some(s) => unsafe {
+            put(len, s.len());
+            put(ptr, s.as_ptr())
+        },
+        None => RFC6455_DONE,
+    }
+}
+
+/// The request's method (`GET`), lent as the request is.
+///
+/// # Safety
+/// `request` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_method(
+    request: *const rfc6455_request,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({ unsafe { lend_str(request, ptr, len, |r| Some(r.method.as_bytes())) } })
+}
+
+/// The request's path (`/chat`, without the query).
+///
+/// # Safety
+/// `request` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_path(
+    request: *const rfc6455_request,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({ unsafe { lend_str(request, ptr, len, |r| Some(r.path.as_bytes())) } })
+}
+
+/// The request's query (after `?`), or `RFC6455_DONE` when it has none.
+///
+/// # Safety
+/// `request` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_query(
+    request: *const rfc6455_request,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({ unsafe { lend_str(request, ptr, len, |r| r.query.as_deref().map(str::as_bytes)) } })
+}
+
+/// The value of the first header named `name` (NUL-terminated, any case),
+/// or `RFC6455_DONE` when there is none.
+///
+/// # Safety
+/// `request` is NULL or live; `name` NULL or NUL-terminated; `ptr` and `len`
+/// NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_header(
+    request: *const rfc6455_request,
+    name: *const c_char,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        let name = match unsafe { c_str(name) } {
+            Ok(name) => name,
+            Err(status) => return status,
+        };
+        unsafe { lend_str(request, ptr, len, |r| r.headers.get(name)) }
+    })
+}
+
+/// The `index`th subprotocol the client offered (from 0), or `RFC6455_DONE`
+/// past the last.
+///
+/// # Safety
+/// `request` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_protocol(
+    request: *const rfc6455_request,
+    index: usize,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({ unsafe { lend_str(request, ptr, len, |r| r.protocols.get(index).map(|p| p.as_bytes())) } })
+}
+
+/// Whether the request is a WebSocket upgrade that passed every check of
+/// RFC 6455 §4.2.1 (a plain `GET` is not: it can only be rejected).
+///
+/// # Safety
+/// `request` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_is_upgrade(request: *const rfc6455_request, out: *mut bool) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        // SAFETY: NULL or live, by the contract.
+        match unsafe { request.as_ref() } {
+            Some(r) => unsafe { put(out, r.request.is_upgrade()) },
+            None => RFC6455_ERR_NULL_ARGUMENT,
+        }
+    })
+}
+
+/// Headers from C.
+///
+/// # Safety
+/// `headers` valid for `n` elements (NULL with 0), each two NUL-terminated
+/// strings.
+unsafe fn headers_of<'a>(headers: *const rfc6455_header, n: usize) -> Result<Vec<(&'a str, &'a str)>, rfc6455_status> {
+    if headers.is_null() {
+        return if n == 0 { Ok(Vec::new()) } else { Err(RFC6455_ERR_NULL_ARGUMENT) };
+    }
+    // SAFETY: valid for `n` elements, by the contract.
+    let headers = unsafe { core::slice::from_raw_parts(headers, n) };
+    headers.iter().map(|h| Ok((unsafe { c_str(h.name) }?, unsafe { c_str(h.value) }?))).collect()
+}
+
+/// Server: accepts the pending request at `now_ns`, with the subprotocol
+/// `protocol` (one the client offered, NUL-terminated; NULL for none; it may
+/// be the request's own string) and `n_headers` extra response headers. The
+/// connection is OPEN and the 101 queued; an OPEN event follows. The request
+/// is freed.
+///
+/// # Safety
+/// `conn` is NULL or live; `protocol` NULL or NUL-terminated; `headers`
+/// valid for `n_headers` elements (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_accept(
+    conn: *mut rfc6455_conn,
+    now_ns: u64,
+    protocol: *const c_char,
+    headers: *const rfc6455_header,
+    n_headers: usize,
+) -> rfc6455_status {
+    guard!({
+        let protocol = match protocol.is_null() {
+            true => None,
+            false => match unsafe { c_str(protocol) } {
+                Ok(p) => Some(p),
+                Err(status) => return status,
+            },
+        };
+        let headers = match unsafe { headers_of(headers, n_headers) } {
+            Ok(h) => h,
+            Err(status) => return status,
+        };
+        let mut accept = Accept::new();
+        if let Some(p) = protocol {
+            accept = accept.protocol(p);
+        }
+        for (name, value) in headers {
+            accept = accept.header(name, value);
+        }
+        unsafe {
+            with_conn(conn, |c| match c.conn.accept(time(now_ns), accept) {
+                Ok(()) => {
+                    c.request = None;
+                    c.extensions = c.conn.extensions().join(", ");
+                    RFC6455_OK
+                }
+                Err(e) => status_of(e),
+            })
+        }
+    })
+}
+
+/// Server: answers the pending request at `now_ns` with another status (a
+/// 401, a 404, a page for a plain `GET`), `n_headers` headers and a body of
+/// `body_len` bytes, then closes (`Content-Length` and `Connection: close`
+/// are added; a `HEAD` gets no body). The request is freed.
+///
+/// # Safety
+/// `conn` is NULL or live; `headers` valid for `n_headers` elements (NULL
+/// with 0); `body` valid for `body_len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_reject(
+    conn: *mut rfc6455_conn,
+    now_ns: u64,
+    status: u16,
+    headers: *const rfc6455_header,
+    n_headers: usize,
+    body: *const u8,
+    body_len: usize,
+) -> rfc6455_status {
+    guard!({
+        let headers = match unsafe { headers_of(headers, n_headers) } {
+            Ok(h) => h,
+            Err(status) => return status,
+        };
+        let body = match unsafe { bytes(body, body_len) } {
+            Ok(b) => b,
+            Err(status) => return status,
+        };
+        unsafe {
+            with_conn(conn, |c| match c.conn.reject(time(now_ns), status, &headers, body) {
+                Ok(()) => {
+                    c.request = None;
+                    RFC6455_OK
+                }
+                Err(e) => status_of(e),
+            })
+        }
+    })
+}
+
+// ----- sending -----
+
+/// Sends a text message (`len` bytes of UTF-8; not UTF-8 is
+/// `RFC6455_ERR_INVALID_UTF8`) in one frame. Its bytes are copied.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_send_text(
+    conn: *mut rfc6455_conn,
+    data: *const u8,
+    len: usize,
+) -> rfc6455_status {
+    guard!({
+        let text = match unsafe { text(data, len) } {
+            Ok(t) => t,
+            Err(status) => return status,
+        };
+        unsafe { with_conn(conn, |c| c.conn.send_text(text).map_or_else(status_of, |()| RFC6455_OK)) }
+    })
+}
+
+/// Sends a binary message in one frame. Its bytes are copied.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_send_binary(
+    conn: *mut rfc6455_conn,
+    data: *const u8,
+    len: usize,
+) -> rfc6455_status {
+    guard!({
+        let data = match unsafe { bytes(data, len) } {
+            Ok(d) => d,
+            Err(status) => return status,
+        };
+        unsafe { with_conn(conn, |c| c.conn.send_binary(data).map_or_else(status_of, |()| RFC6455_OK)) }
+    })
+}
+
+/// Sends one fragment of a message of `kind` (`RFC6455_EVENT_TEXT` or
+/// `RFC6455_EVENT_BINARY`): the first starts the message, later ones must be
+/// of the same kind, `fin` ends it. Text fragments are whole characters.
+/// Pings and the close may come between fragments.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_send_fragment(
+    conn: *mut rfc6455_conn,
+    kind: rfc6455_kind,
+    data: *const u8,
+    len: usize,
+    fin: bool,
+) -> rfc6455_status {
+    guard!({
+        let fragment = match kind {
+            RFC6455_EVENT_TEXT => match unsafe { text(data, len) } {
+                Ok(t) => Fragment::Text(t),
+                Err(status) => return status,
+            },
+            RFC6455_EVENT_BINARY => match unsafe { bytes(data, len) } {
+                Ok(b) => Fragment::Binary(b),
+                Err(status) => return status,
+            },
+            _ => return RFC6455_ERR_INVALID_ARGUMENT,
+        };
+        unsafe { with_conn(conn, |c| c.conn.send_fragment(fragment, fin).map_or_else(status_of, |()| RFC6455_OK)) }
+    })
+}
+
+/// Sends a ping with up to 125 bytes of payload.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_send_ping(
+    conn: *mut rfc6455_conn,
+    data: *const u8,
+    len: usize,
+) -> rfc6455_status {
+    guard!({
+        let data = match unsafe { bytes(data, len) } {
+            Ok(d) => d,
+            Err(status) => return status,
+        };
+        unsafe { with_conn(conn, |c| c.conn.send_ping(data).map_or_else(status_of, |()| RFC6455_OK)) }
+    })
+}
+
+/// Sends an unsolicited pong (a heartbeat) with up to 125 bytes.
+///
+/// # Safety
+/// `conn` is NULL or live; `data` valid for `len` bytes (NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_send_pong(
+    conn: *mut rfc6455_conn,
+    data: *const u8,
+    len: usize,
+) -> rfc6455_status {
+    guard!({
+        let data = match unsafe { bytes(data, len) } {
+            Ok(d) => d,
+            Err(status) => return status,
+        };
+        unsafe { with_conn(conn, |c| c.conn.send_pong(data).map_or_else(status_of, |()| RFC6455_OK)) }
+    })
+}
+
+/// Starts the closing handshake at `now_ns`, as the browser's `close(code,
+/// reason)`: `code` 1000, 3000–4999 or another that may be sent, and a
+/// reason of at most 123 bytes of UTF-8. `RFC6455_CLOSE_NO_STATUS` with no
+/// reason sends a close frame without a code, as `close()` does. While
+/// CONNECTING it abandons the attempt (ERROR, then CLOSED). A code that may
+/// not be sent is `RFC6455_ERR_INVALID_CLOSE_CODE` and changes nothing.
+///
+/// # Safety
+/// `conn` is NULL or live; `reason` valid for `reason_len` bytes (NULL
+/// with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_close(
+    conn: *mut rfc6455_conn,
+    now_ns: u64,
+    code: u16,
+    reason: *const u8,
+    reason_len: usize,
+) -> rfc6455_status {
+    guard!({
+        let reason = match unsafe { text(reason, reason_len) } {
+            Ok(r) => r,
+            Err(status) => return status,
+        };
+        unsafe {
+            with_conn(conn, |c| {
+                c.conn.close(time(now_ns), CloseCode(code), reason).map_or_else(status_of, |()| RFC6455_OK)
+            })
+        }
+    })
+}
+
+/// Ends the connection at once without a closing handshake, as Node's
+/// `terminate()`: nothing more is sent, the close event reports 1006 (an
+/// ERROR does not come). Close the socket afterwards.
+///
+/// # Safety
+/// `conn` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_terminate(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
+    guard!({
+        unsafe {
+            with_conn(conn, |c| {
+                c.conn.terminate(time(now_ns));
+                RFC6455_OK
+            })
+        }
+    })
+}
+
+// ----- getters -----
+
+/// The browser's `readyState`: `RFC6455_CONNECTING` … `RFC6455_CLOSED`.
+///
+/// # Safety
+/// `conn` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_ready_state(
+    conn: *const rfc6455_conn,
+    out: *mut rfc6455_ready_state,
+) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe { with_ref(conn, |c| put(out, u32::from(c.conn.ready_state().as_u8()))) }
+    })
+}
+
+/// The subprotocol agreed on, as the browser's `protocol`: empty (`*len`
+/// 0) when none. Lent until the connection is freed.
+///
+/// # Safety
+/// `conn` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_protocol(
+    conn: *const rfc6455_conn,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if ptr.is_null() || len.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_ref(conn, |c| {
+                let p = c.conn.protocol().unwrap_or("");
+                put(len, p.len());
+                put(ptr, p.as_ptr())
+            })
+        }
+    })
+}
+
+/// The extensions agreed on, as the browser's `extensions` (one header
+/// value; empty when none), once the OPEN event was taken. Lent until the
+/// connection is freed.
+///
+/// # Safety
+/// `conn` is NULL or live; `ptr` and `len` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_extensions(
+    conn: *const rfc6455_conn,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if ptr.is_null() || len.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_ref(conn, |c| {
+                put(len, c.extensions.len());
+                put(ptr, c.extensions.as_ptr())
+            })
+        }
+    })
+}
+
+/// The browser's `bufferedAmount`: bytes queued for
+/// `rfc6455_conn_poll_transmit` and not yet taken.
+///
+/// # Safety
+/// `conn` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_buffered_amount(conn: *const rfc6455_conn, out: *mut usize) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe { with_ref(conn, |c| put(out, c.conn.buffered_amount())) }
+    })
+}
+
+/// The close event, once the CLOSED event was taken (`RFC6455_DONE`
+/// before): code, reason and `wasClean`. The reason is lent until the
+/// connection is freed.
+///
+/// # Safety
+/// `conn` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_close_event(
+    conn: *const rfc6455_conn,
+    out: *mut rfc6455_close_event,
+) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe {
+            with_ref(conn, |c| match &c.closed {
+                Some(close) => put(
+                    out,
+                    rfc6455_close_event {
+                        code: close.code.0,
+                        was_clean: close.was_clean,
+                        reason: close.reason.as_ptr(),
+                        reason_len: close.reason.len(),
+                    },
+                ),
+                None => RFC6455_DONE,
+            })
+        }
+    })
+}
+
+/// Whether the caller may close the socket now: the connection is closed
+/// and everything queued has been taken (a server closes TCP first, a
+/// client waits for the server to, within the close timeout).
+///
+/// # Safety
+/// `conn` is NULL or live; `out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_conn_should_close_transport(
+    conn: *const rfc6455_conn,
+    out: *mut bool,
+) -> rfc6455_status {
+    guard!({
+        if out.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        unsafe { with_ref(conn, |c| put(out, c.conn.should_close_transport())) }
+    })
+}
