@@ -19,6 +19,7 @@ for prog in echo_server client; do
     cc "${CFLAGS[@]}" "ffi/examples/$prog.c" "$LIB" "${LIBS[@]}" -o "$OUT/$prog"
     cc "${CFLAGS[@]}" "${SAN[@]}" "ffi/examples/$prog.c" "$LIB" "${LIBS[@]}" -o "$OUT/${prog}_asan"
 done
+cc "${CFLAGS[@]}" -c ffi/examples/minimal.c -o "$OUT/minimal.o"
 c++ -x c++ -std=c++11 -O2 -Wall -Wextra -Werror -Iffi/include ffi/examples/echo_server.c -x none "$LIB" "${LIBS[@]}" \
     -o "$OUT/echo_server_cxx"
 for test in ffi/tests/*.c; do

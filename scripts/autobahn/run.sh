@@ -3,8 +3,11 @@
 #
 #   bash scripts/autobahn/run.sh
 #
-# (a) server: `wstest -m fuzzingclient` against examples/echo_server.rs;
-# (b) client: examples/autobahn_client.rs against `wstest -m fuzzingserver`.
+# (a) server: `wstest -m fuzzingclient` against examples/echo_server.rs (blocking adapter),
+#     examples/tokio_echo.rs (tokio adapter) and ffi/examples/echo_server.c (the C ABI, built with
+#     AddressSanitizer: it is stopped with SIGINT at the end, and a leak fails the run);
+# (b) client: examples/autobahn_client.rs (the engine alone), examples/tokio_autobahn_client.rs and
+#     ffi/examples/client.c (ASan) against `wstest -m fuzzingserver`.
 # Cases 1.* to 10.* (301 cases); 12.* and 13.* are permessage-deflate, which the engine does not implement.
 # Exits non-zero unless every case is OK in behaviour and close behaviour (INFORMATIONAL is accepted for
 # 7.1.6 and 7.13.*, whose outcome the suite leaves to the implementation). Everything listens on 127.0.0.1.
@@ -17,10 +20,13 @@ OUT=$PWD/.autobahn/reports
 SERVER_PORT=${AUTOBAHN_SERVER_PORT:-9101} # our echo server, for fuzzingclient
 FUZZ_PORT=${AUTOBAHN_FUZZ_PORT:-9102}     # wstest's fuzzingserver, for our client
 TOKIO_PORT=${AUTOBAHN_TOKIO_PORT:-9103}   # our tokio adapter's echo server, for fuzzingclient
+C_PORT=${AUTOBAHN_C_PORT:-9104}           # the C echo server, for fuzzingclient
 SERVER_AGENT=rfc6455-server
 CLIENT_AGENT=rfc6455-client
 TOKIO_SERVER_AGENT=rfc6455-tokio-server
 TOKIO_CLIENT_AGENT=rfc6455-tokio-client
+C_SERVER_AGENT=rfc6455-c-server
+C_CLIENT_AGENT=rfc6455-c-client
 RUN_LIMIT=900 # seconds for one role's whole run; a run takes about 20 s
 TARGET=${CARGO_TARGET_DIR:-target}
 
@@ -75,6 +81,7 @@ say "build the examples (release)"
 timeout 900 cargo build --release --example echo_server --example autobahn_client
 timeout 900 cargo build --release -p rfc6455-benches --example tokio_echo
 timeout 900 cargo build --release -p rfc6455-tests --example tokio_autobahn_client
+timeout 900 bash scripts/c-build.sh
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -83,7 +90,8 @@ cat >"$OUT/fuzzingclient.json" <<EOF
 {
    "outdir": "$OUT/servers",
    "servers": [{"agent": "$SERVER_AGENT", "url": "ws://127.0.0.1:$SERVER_PORT"},
-               {"agent": "$TOKIO_SERVER_AGENT", "url": "ws://127.0.0.1:$TOKIO_PORT"}],
+               {"agent": "$TOKIO_SERVER_AGENT", "url": "ws://127.0.0.1:$TOKIO_PORT"},
+               {"agent": "$C_SERVER_AGENT", "url": "ws://127.0.0.1:$C_PORT"}],
    "cases": ["*"],
    "exclude-cases": $EXCLUDE,
    "exclude-agent-cases": {}
@@ -99,17 +107,23 @@ cat >"$OUT/fuzzingserver.json" <<EOF
 }
 EOF
 
-say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT and tokio_echo on :$TOKIO_PORT"
+say "(a) server role: wstest -m fuzzingclient against echo_server on 127.0.0.1:$SERVER_PORT, tokio_echo on :$TOKIO_PORT, echo_server.c on :$C_PORT"
 port_free "$SERVER_PORT"
 port_free "$TOKIO_PORT"
+port_free "$C_PORT"
 timeout "$RUN_LIMIT" "$TARGET/release/examples/echo_server" "127.0.0.1:$SERVER_PORT" >"$OUT/echo_server.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
 timeout "$RUN_LIMIT" "$TARGET/release/examples/tokio_echo" "127.0.0.1:$TOKIO_PORT" >"$OUT/tokio_echo.log" 2>&1 &
 tokio_pid=$!
 pids+=("$tokio_pid")
+# Not under `timeout`: it must get the SIGINT itself, to free everything and let LeakSanitizer report.
+"$TARGET/c/echo_server_asan" "127.0.0.1:$C_PORT" >"$OUT/echo_server_c.log" 2>&1 &
+c_pid=$!
+pids+=("$c_pid")
 wait_port "$SERVER_PORT" "$server_pid"
 wait_port "$TOKIO_PORT" "$tokio_pid"
+wait_port "$C_PORT" "$c_pid"
 started=$SECONDS
 (cd "$OUT" && exec timeout "$RUN_LIMIT" "$ROOT/bin/wstest" -m fuzzingclient -s fuzzingclient.json) \
     >"$OUT/fuzzingclient.log" 2>&1 &
@@ -117,6 +131,13 @@ waited $! || { tail -20 "$OUT/fuzzingclient.log" >&2; exit 1; }
 server_seconds=$((SECONDS - started))
 kill "$server_pid" "$tokio_pid" 2>/dev/null || true
 echo "$(grep -c '^Running test case' "$OUT/fuzzingclient.log") cases in ${server_seconds} s" >&2
+kill -INT "$c_pid"
+if ! wait "$c_pid"; then
+    echo "the C echo server did not stop cleanly (AddressSanitizer or LeakSanitizer found something):" >&2
+    grep -v '^fd ' "$OUT/echo_server_c.log" | tail -40 >&2
+    exit 1
+fi
+echo "the C echo server (ASan) stopped cleanly: no leak, no memory error" >&2
 
 say "(b) client role: autobahn_client against wstest -m fuzzingserver on 127.0.0.1:$FUZZ_PORT"
 port_free "$FUZZ_PORT"
@@ -125,27 +146,38 @@ port_free "$FUZZ_PORT"
 fuzz_pid=$!
 pids+=("$fuzz_pid")
 wait_port "$FUZZ_PORT" "$fuzz_pid"
-# Runs one client against the fuzzing server to its end; sets `seconds`.
-run_client() { # BINARY AGENT
-    local name started=$SECONDS
-    name=$(basename "$1")
-    timeout "$RUN_LIMIT" "$1" "ws://127.0.0.1:$FUZZ_PORT" "$2" >"$OUT/$name.log" 2>&1 &
-    waited $! || { tail -20 "$OUT/$name.log" >&2; exit 1; }
-    grep -v '^case ' "$OUT/$name.log" >&2 || true
+# Runs one client against the fuzzing server to its end: COMMAND... URL AGENT; sets `seconds`.
+run_client() { # LOG AGENT COMMAND...
+    local log=$OUT/$1.log agent=$2 started=$SECONDS
+    shift 2
+    timeout "$RUN_LIMIT" "$@" "ws://127.0.0.1:$FUZZ_PORT" "$agent" >"$log" 2>&1 &
+    waited $! || { tail -20 "$log" >&2; exit 1; }
+    grep -v '^case ' "$log" >&2 || true
     seconds=$((SECONDS - started))
 }
-run_client "$TARGET/release/examples/autobahn_client" "$CLIENT_AGENT"
+run_client autobahn_client "$CLIENT_AGENT" "$TARGET/release/examples/autobahn_client"
 client_seconds=$seconds
-run_client "$TARGET/release/examples/tokio_autobahn_client" "$TOKIO_CLIENT_AGENT"
+run_client tokio_autobahn_client "$TOKIO_CLIENT_AGENT" "$TARGET/release/examples/tokio_autobahn_client"
 tokio_client_seconds=$seconds
+# ASan: a leak or a memory error makes the client exit non-zero, which fails the run.
+run_client client_c "$C_CLIENT_AGENT" "$TARGET/c/client_asan" --autobahn
+c_client_seconds=$seconds
 kill "$fuzz_pid" 2>/dev/null || true
 
 say "verdicts"
 python3 scripts/autobahn/summarize.py \
-    --server "$OUT/servers/index.json" --server-agent "$SERVER_AGENT" --server-seconds "$server_seconds" \
-    --client "$OUT/clients/index.json" --client-agent "$CLIENT_AGENT" --client-seconds "$client_seconds" \
-    --tokio-server-agent "$TOKIO_SERVER_AGENT" --tokio-client-agent "$TOKIO_CLIENT_AGENT" \
-    --tokio-client-seconds "$tokio_client_seconds" \
+    --role "Server" "$OUT/servers/index.json" "$SERVER_AGENT" "$server_seconds" \
+    "\`wstest -m fuzzingclient\` against \`examples/echo_server.rs\` (the blocking adapter)" \
+    --role "Client" "$OUT/clients/index.json" "$CLIENT_AGENT" "$client_seconds" \
+    "\`examples/autobahn_client.rs\` (the engine alone) against \`wstest -m fuzzingserver\`" \
+    --role "Server, tokio adapter" "$OUT/servers/index.json" "$TOKIO_SERVER_AGENT" - \
+    "\`wstest -m fuzzingclient\` against \`examples/tokio_echo.rs\`, in the same run" \
+    --role "Client, tokio adapter" "$OUT/clients/index.json" "$TOKIO_CLIENT_AGENT" "$tokio_client_seconds" \
+    "\`examples/tokio_autobahn_client.rs\` against \`wstest -m fuzzingserver\`" \
+    --role "Server, C ABI" "$OUT/servers/index.json" "$C_SERVER_AGENT" - \
+    "\`wstest -m fuzzingclient\` against \`ffi/examples/echo_server.c\` (AddressSanitizer and UBSan build), in the same run; stopped with SIGINT afterwards, with no leak reported" \
+    --role "Client, C ABI" "$OUT/clients/index.json" "$C_CLIENT_AGENT" "$c_client_seconds" \
+    "\`ffi/examples/client.c --autobahn\` (AddressSanitizer and UBSan build) against \`wstest -m fuzzingserver\`" \
     --wstest "$("$ROOT/bin/wstest" --autobahnversion 2>/dev/null | tail -1)" \
     --out docs/conformance.md
 echo "install ${install_seconds} s, server run ${server_seconds} s, client run ${client_seconds} s;" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Reads Autobahn|Testsuite's index.json reports of both roles (and of the tokio adapter's, when named), writes docs/conformance.md, and exits 1
-unless every case is OK in behaviour and close behaviour.
+"""Reads Autobahn|Testsuite's index.json reports of every role run (--role), writes docs/conformance.md, and exits 1
+unless every case of every role is OK in behaviour and close behaviour.
 
 INFORMATIONAL is accepted only where the suite leaves the outcome to the implementation: 7.1.6 (a close
 sent right behind a large message) and 7.13.* (close codes outside the registered ranges).
@@ -97,31 +97,16 @@ def git_revision():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--server", required=True, help="fuzzingclient's index.json (our server)")
-    ap.add_argument("--server-agent", required=True)
-    ap.add_argument("--server-seconds", type=int)
-    ap.add_argument("--client", required=True, help="fuzzingserver's index.json (our client)")
-    ap.add_argument("--client-agent", required=True)
-    ap.add_argument("--client-seconds", type=int)
-    ap.add_argument("--tokio-server-agent", help="the tokio adapter's echo server, in the same fuzzingclient run")
-    ap.add_argument("--tokio-client-agent", help="the tokio adapter's client, in the same fuzzingserver run")
-    ap.add_argument("--tokio-client-seconds", type=int)
+    ap.add_argument("--role", nargs=5, action="append", required=True,
+                    metavar=("TITLE", "INDEX_JSON", "AGENT", "SECONDS", "HOW"),
+                    help="one role: its title, the report index.json holding it, its agent, how long it took "
+                         "(or -), and how it was run; repeat for each")
     ap.add_argument("--wstest", default="AutobahnTestSuite")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
-    roles = [
-        ("Server", "`wstest -m fuzzingclient` against `examples/echo_server.rs` (the blocking adapter)", args.server_agent,
-         load(args.server, args.server_agent), args.server_seconds),
-        ("Client", "`examples/autobahn_client.rs` against `wstest -m fuzzingserver`", args.client_agent,
-         load(args.client, args.client_agent), args.client_seconds),
-    ]
-    if args.tokio_server_agent:
-        roles.append(("Server, tokio adapter", "`wstest -m fuzzingclient` against `examples/tokio_echo.rs`",
-                      args.tokio_server_agent, load(args.server, args.tokio_server_agent), None))
-    if args.tokio_client_agent:
-        roles.append(("Client, tokio adapter", "`examples/tokio_autobahn_client.rs` against `wstest -m fuzzingserver`",
-                      args.tokio_client_agent, load(args.client, args.tokio_client_agent), args.tokio_client_seconds))
+    roles = [(title, how, agent, load(index, agent), None if seconds == "-" else int(seconds))
+             for title, index, agent, seconds, how in args.role]
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     doc = [
         "# Conformance: Autobahn|Testsuite",
