@@ -148,8 +148,10 @@ impl Assembler {
     }
 
     /// A piece of a data frame's payload; `end` says it ends the message (the
-    /// last piece of a FIN frame), `more` how many bytes the frame still has
-    /// to bring (so the buffer never grows past what the frame needs).
+    /// last piece of a FIN frame), `more` how many bytes the message still
+    /// brings at the least: the rest of a FIN frame (so the buffer never grows
+    /// past what it needs), `u64::MAX` in a frame that is not the last (the
+    /// buffer then doubles, so many small fragments cost amortized O(1) each).
     /// The event it completes, if any, is written to `out`: built where the
     /// caller returns it, since moving a just-built event through wrapping
     /// enums copies it in pieces the CPU then stalls on.
@@ -256,8 +258,9 @@ impl Assembler {
         Ok(event)
     }
 
-    /// Room for `n` more bytes: the buffer at most doubles, and never grows
-    /// past the limit, nor past what the current frame still brings (`more`).
+    /// Room for `n` more bytes: the buffer at most doubles (so it holds at
+    /// most twice what arrived), and never grows past the limit, nor past
+    /// what the message is known to still bring (`more`).
     fn grow(&mut self, n: usize, more: u64) {
         let need = self.buf.len() + n;
         if need <= self.buf.capacity() {

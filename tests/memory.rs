@@ -27,6 +27,12 @@ struct Counting;
 thread_local! {
     static LIVE: Cell<isize> = const { Cell::new(0) };
     static PEAK: Cell<isize> = const { Cell::new(0) };
+    /// Calls to `alloc`, `alloc_zeroed` and `realloc`.
+    static CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn calls() -> usize {
+    CALLS.with(Cell::get)
 }
 
 /// Adds `bytes` to the live count. Saturating, so that a request for an
@@ -42,6 +48,7 @@ fn count(bytes: isize) {
 
 /// Counts `bytes` if the allocation behind `ptr` succeeded.
 fn counted(ptr: *mut u8, bytes: isize) -> *mut u8 {
+    let _ = CALLS.try_with(|calls| calls.set(calls.get() + 1));
     if !ptr.is_null() {
         count(bytes);
     }
@@ -355,6 +362,43 @@ fn a_1mib_message_grows_its_buffer_with_the_bytes_received() {
         assert_eq!(delivered, MIB, "{role:?}: the message delivered");
         drain_transmits(&mut conn);
         assert_eq!(conn.heap_held(), 0, "{role:?}: idle after the message");
+        assert_eq!(live() - base, 0, "{role:?}: live heap once idle");
+    }
+}
+
+/// A message in many small fragments grows its buffer geometrically: a few
+/// dozen reallocations, not one per fragment (which copied the message so
+/// far each time: quadratic, and slow enough under AddressSanitizer, whose
+/// `realloc` always moves, to stall Autobahn 9.3/9.4).
+#[test]
+fn a_message_in_16384_fragments_of_64_bytes_grows_in_few_steps() {
+    for role in ROLES {
+        let payload = vec![0x3c; MIB];
+        let pieces: Vec<&[u8]> = payload.chunks(64).collect();
+        let mut wire = Vec::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            let b0 = if i == pieces.len() - 1 { 0x80 } else { 0 } | if i == 0 { 0x2 } else { 0x0 };
+            wire.extend(frame(role, b0, piece.len() as u64, piece, i as u32));
+        }
+        let base = live();
+        let mut conn = Connection::open(NOW, role, None, Config::default());
+        let (mut received, mut delivered) = (0, 0);
+        let before = calls();
+        for read in wire.chunks(64 * KIB) {
+            reset_peak();
+            received += read.len();
+            drive(&mut conn, read, |event| match event {
+                Event::Binary(data) => delivered += data.len(),
+                other => panic!("unexpected event {other:?}"),
+            });
+            let top = peak() - base;
+            let bound = (2 * received + 64 * KIB) as isize;
+            assert!(top <= bound, "{role:?}: {received} bytes received, heap peaked at {top}");
+        }
+        let steps = calls() - before;
+        assert_eq!(delivered, MIB, "{role:?}: the message delivered");
+        assert!(steps < 100, "{role:?}: {steps} allocations and reallocations for 16,384 fragments");
+        drain_transmits(&mut conn);
         assert_eq!(live() - base, 0, "{role:?}: live heap once idle");
     }
 }

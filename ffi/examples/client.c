@@ -136,8 +136,11 @@ static int ws_next(struct ws *ws, rfc6455_event *ev) {
         bool over = false;
         int timeout_ms = -1;
         struct pollfd pfd;
-        ws_flush(ws);
         if (rfc6455_conn_poll_event(ws->conn, ev) == RFC6455_OK) return 1;
+        /* After poll_event: taking events can queue bytes (the reply to a
+         * close frame that arrived behind the 101), and they must go out
+         * before this waits for the peer. */
+        ws_flush(ws);
         now = now_ns();
         if (ws->in_start < ws->in_end) {
             size_t taken = 0;

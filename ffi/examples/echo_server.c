@@ -179,7 +179,8 @@ static void drain_events(struct client *c) {
     }
 }
 
-/* Reads what the socket has and hands it to the engine. */
+/* One read from the socket, handed to the engine. One per poll round, so
+ * that what the echoes queue is written before more is read. */
 static void read_input(struct client *c) {
     static uint8_t buf[BUF_SIZE];
     for (;;) {
@@ -204,7 +205,7 @@ static void read_input(struct client *c) {
             off += taken;
             drain_events(c); /* the engine takes the rest once its events are taken */
         }
-        if ((size_t)r < sizeof buf) return;
+        return;
     }
 }
 

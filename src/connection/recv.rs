@@ -397,7 +397,9 @@ impl Connection {
         {
             return self.fail(now, e.into());
         }
-        let more = self.rx.decoder.remaining();
+        // What the message still brings, as far as is known: the rest of a
+        // final frame; after a frame that is not final, any amount.
+        let more = if piece.fin { self.rx.decoder.remaining() } else { u64::MAX };
         if let Err(e) = self.rx.message.piece(piece.data, piece.last && piece.fin, more, out) {
             self.fail(now, e.into());
         }
