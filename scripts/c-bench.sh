@@ -25,8 +25,11 @@ for line in open(sys.argv[1]):
     if m:
         ns[m[1], m[2]], gbs[m[1], m[2]] = float(m[3]), float(m[4])
 c, r, w = ns["small", "rfc6455-c"], ns["small", "rfc6455-rust"], ns["small", "wslay"]
+o = ns["small", "rfc6455-rust-outlined"]
 print(f"16 B frames: C ABI {c:.2f} ns/frame, Rust API {r:.2f} ns/frame: the ABI costs {c - r:+.2f} ns/frame "
       f"(target within 15); wslay {w:.2f} ns/frame: ours {w / c:.2f}x faster (target 3x)")
+print(f"16 B frames, the Rust API behind functions not inlined: {o:.2f} ns/frame "
+      f"(the C ABI {c - o:+.2f} ns/frame beyond it)")
 c, r, w = gbs["large", "rfc6455-c"], gbs["large", "rfc6455-rust"], gbs["large", "wslay"]
 print(f"1 MiB frames: C ABI {c:.2f} GB/s, Rust API {r:.2f} GB/s: the ABI at {100 * c / r:.1f} % of Rust "
       f"(target within 10 %); wslay {w:.2f} GB/s: ours {c / w:.2f}x")

@@ -571,21 +571,48 @@ pub unsafe extern "C" fn rfc6455_conn_poll_event(conn: *mut rfc6455_conn, event:
             return RFC6455_PANIC;
         }
         c.poisoned = true;
-        c.event = None;
-        let status = match c.conn.poll_event() {
-            None => RFC6455_DONE,
-            Some(e) => {
-                let view = c.lend(e);
-                unsafe { put(event, view) }
-            }
+        // The event is kept where it is lent from (the last one dropped).
+        // Data events, the common case, are described in place; the others
+        // take the cold path.
+        c.event = c.conn.poll_event();
+        let view = match &c.event {
+            None => None,
+            Some(Event::Binary(b)) => Some(data_view(RFC6455_EVENT_BINARY, b, true)),
+            Some(Event::Text(t)) => Some(data_view(RFC6455_EVENT_TEXT, t.as_bytes(), true)),
+            Some(Event::Chunk { kind: MessageKind::Text, data, fin }) => Some(data_view(RFC6455_EVENT_TEXT, data, *fin)),
+            Some(Event::Chunk { data, fin, .. }) => Some(data_view(RFC6455_EVENT_BINARY, data, *fin)),
+            Some(Event::Ping(p)) => Some(data_view(RFC6455_EVENT_PING, p, true)),
+            Some(Event::Pong(p)) => Some(data_view(RFC6455_EVENT_PONG, p, true)),
+            Some(_) => c.event.take().map(|e| c.lend(e)),
         };
         c.poisoned = false;
-        status
+        match view {
+            None => RFC6455_DONE,
+            Some(view) => unsafe { put(event, view) },
+        }
     })
 }
 
+/// A data event's view: its kind, bytes and `fin`.
+#[inline(always)]
+fn data_view(kind: rfc6455_kind, data: &[u8], fin: bool) -> rfc6455_event {
+    rfc6455_event {
+        kind,
+        data: data.as_ptr(),
+        len: data.len(),
+        fin,
+        was_clean: false,
+        code: 0,
+        error: 0,
+        request: core::ptr::null(),
+    }
+}
+
 impl rfc6455_conn {
-    /// Keeps `e` and describes it for C.
+    /// Keeps `e` and describes it for C: the events that are not data
+    /// (request, open, error, closed), out of the hot path.
+    #[cold]
+    #[inline(never)]
     fn lend(&mut self, e: Event) -> rfc6455_event {
         let mut view = rfc6455_event {
             kind: 0,
