@@ -99,7 +99,10 @@ static void ours_run(rfc6455_conn *conn, const struct input *in) {
         size_t piece = 0;
         n = in->len - off < in->read_size ? in->len - off : in->read_size;
         while (piece < n) {
-            rfc6455_conn_handle_bytes(conn, 0, in->bytes + off + piece, n - piece, &taken);
+            if (rfc6455_conn_handle_bytes(conn, 0, in->bytes + off + piece, n - piece, &taken) != RFC6455_OK) {
+                fprintf(stderr, "rfc6455_conn_handle_bytes failed\n");
+                exit(1);
+            }
             piece += taken;
             while (rfc6455_conn_poll_event(conn, &ev) == RFC6455_OK) {
                 ours_messages++;

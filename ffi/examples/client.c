@@ -144,7 +144,9 @@ static int ws_next(struct ws *ws, rfc6455_event *ev) {
         now = now_ns();
         if (ws->in_start < ws->in_end) {
             size_t taken = 0;
-            rfc6455_conn_handle_bytes(ws->conn, now, ws->in + ws->in_start, ws->in_end - ws->in_start, &taken);
+            if (rfc6455_conn_handle_bytes(ws->conn, now, ws->in + ws->in_start, ws->in_end - ws->in_start, &taken) !=
+                RFC6455_OK)
+                return 0; /* RFC6455_PANIC: give up on it */
             ws->in_start += taken;
             continue;
         }
@@ -155,14 +157,19 @@ static int ws_next(struct ws *ws, rfc6455_event *ev) {
                 rfc6455_conn_handle_timeout(ws->conn, now);
                 continue;
             }
-            timeout_ms = (int)((at - now) / 1000000u + 1);
+            timeout_ms = at - now > 3600000000000ull ? 3600000 : (int)((at - now) / 1000000u + 1);
         } else if (ws->eof) {
             return 0; /* closed, nothing more will come */
         }
         pfd.fd = ws->fd;
         pfd.events = ws->eof ? 0 : POLLIN;
         pfd.revents = 0;
-        if (poll(&pfd, 1, timeout_ms) <= 0) continue;
+        int ready = poll(&pfd, 1, timeout_ms);
+        if (ready < 0 && errno != EINTR) {
+            rfc6455_conn_handle_transport_error(ws->conn, now_ns());
+            ws->eof = 1;
+        }
+        if (ready <= 0) continue;
         ssize_t r = read(ws->fd, ws->in, sizeof ws->in);
         now = now_ns();
         if (r < 0 && errno == EINTR) continue;

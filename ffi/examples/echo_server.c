@@ -35,6 +35,14 @@
 
 #define MAX_CLIENTS 1024
 #define BUF_SIZE (64 * 1024)
+/* Reading stops while this much waits to be written: a peer that sends and
+ * never reads holds at most this, not all it sent. */
+#define HIGH_WATER (1024 * 1024)
+/* A peer that takes nothing we write for this long is dropped, open or
+ * closed. */
+#define STALL_NS (10 * 1000000000ull)
+/* The longest poll: a signal that lands just before poll is seen by then. */
+#define MAX_WAIT_MS 1000
 
 /* One accepted socket and its connection. */
 struct client {
@@ -44,6 +52,8 @@ struct client {
     int input_ended;      /* EOF or a read error was reported */
     uint8_t *out;         /* bytes taken from the engine, not yet written */
     size_t out_start, out_end;
+    uint64_t progress;    /* when a write last made progress, or nothing waited */
+    int broken;           /* the library refused input: drop it */
 };
 
 static volatile sig_atomic_t stopping = 0;
@@ -79,11 +89,15 @@ static int flush_out(struct client *c) {
         if (c->out_start == c->out_end) {
             size_t n = 0;
             rfc6455_status s = rfc6455_conn_poll_transmit(c->conn, c->out, BUF_SIZE, &n);
-            if (s != RFC6455_OK) return 0; /* RFC6455_DONE: all written */
+            if (s != RFC6455_OK) { /* RFC6455_DONE: all written */
+                c->progress = now_ns();
+                return 0;
+            }
             c->out_start = 0;
             c->out_end = n;
         }
         ssize_t w = write(c->fd, c->out + c->out_start, c->out_end - c->out_start);
+        if (w > 0) c->progress = now_ns();
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -102,7 +116,7 @@ static int close_command(const rfc6455_event *ev, unsigned *code, const uint8_t 
     unsigned value = 0;
     if (ev->len < 7 || memcmp(p, "close ", 6) != 0) return 0;
     while (i < ev->len && p[i] >= '0' && p[i] <= '9' && value < 100000) value = value * 10 + (unsigned)(p[i++] - '0');
-    if (i == 6) return 0;
+    if (i == 6 || value > 65535) return 0;
     if (i < ev->len && p[i] == ' ') i++;
     *code = value;
     *reason = ev->data + i;
@@ -124,16 +138,12 @@ static void answer(struct client *c, const rfc6455_request *req, uint64_t now) {
     }
     if (rfc6455_request_path(req, &path, &path_len) == RFC6455_OK)
         c->close_on_request = path_len == 11 && memcmp(path, "/test/close", 11) == 0;
-    if (rfc6455_request_protocol(req, 0, &proto, &proto_len) == RFC6455_OK) {
-        char name[256];
-        if (proto_len < sizeof name) {
-            memcpy(name, proto, proto_len);
-            name[proto_len] = '\0';
-            rfc6455_conn_accept(c->conn, now, name, NULL, 0);
-            return;
-        }
+    /* The request's own string may be passed back: it lives until the answer. */
+    if (rfc6455_request_protocol(req, 0, &proto, &proto_len) != RFC6455_OK) {
+        proto = NULL;
+        proto_len = 0;
     }
-    rfc6455_conn_accept(c->conn, now, NULL, NULL, 0);
+    rfc6455_conn_accept(c->conn, now, proto, proto_len, NULL, 0);
 }
 
 /* Takes every event the engine has and acts on it. */
@@ -201,7 +211,10 @@ static void read_input(struct client *c) {
         size_t off = 0;
         while (off < (size_t)r) {
             size_t taken = 0;
-            rfc6455_conn_handle_bytes(c->conn, now, buf + off, (size_t)r - off, &taken);
+            if (rfc6455_conn_handle_bytes(c->conn, now, buf + off, (size_t)r - off, &taken) != RFC6455_OK) {
+                c->broken = 1; /* RFC6455_PANIC: nothing more can be done with it */
+                return;
+            }
             off += taken;
             drain_events(c); /* the engine takes the rest once its events are taken */
         }
@@ -218,11 +231,13 @@ static void drop_client(struct client *c) {
     c->out = NULL;
 }
 
-static void accept_clients(int listener, struct client *clients, size_t *count) {
+/* Accepts what waits; 0, or -1 when out of descriptors (the caller pauses
+ * the listener rather than spin on it). */
+static int accept_clients(int listener, struct client *clients, size_t *count) {
     for (;;) {
         int fd = accept(listener, NULL, NULL);
         int one = 1;
-        if (fd < 0) return;
+        if (fd < 0) return errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM ? -1 : 0;
         if (*count == MAX_CLIENTS) {
             close(fd);
             continue;
@@ -232,6 +247,7 @@ static void accept_clients(int listener, struct client *clients, size_t *count) 
         struct client *c = &clients[*count];
         memset(c, 0, sizeof *c);
         c->fd = fd;
+        c->progress = now_ns();
         c->out = (uint8_t *)malloc(BUF_SIZE);
         if (c->out == NULL || rfc6455_conn_server(NULL, now_ns(), &c->conn) != RFC6455_OK) {
             free(c->out);
@@ -250,6 +266,7 @@ int main(int argc, char **argv) {
     static struct pollfd fds[MAX_CLIENTS + 1];
     size_t count = 0, i;
     int listener, one = 1;
+    uint64_t listen_paused_until = 0;
     struct sigaction sa;
 
     if (argc > 2 || parse_addr(addr_text, &addr) != 0) {
@@ -277,18 +294,22 @@ int main(int argc, char **argv) {
         uint64_t now = now_ns(), wake = UINT64_MAX;
         int timeout_ms;
         fds[0].fd = listener;
-        fds[0].events = POLLIN;
+        fds[0].events = now < listen_paused_until ? 0 : POLLIN;
+        fds[0].revents = 0;
+        if (now < listen_paused_until) wake = listen_paused_until;
         for (i = 0; i < count; i++) {
+            struct client *c = &clients[i];
             uint64_t at;
-            size_t queued = 0;
-            rfc6455_conn_buffered_amount(clients[i].conn, &queued);
-            fds[i + 1].fd = clients[i].fd;
-            fds[i + 1].events = (short)((clients[i].input_ended ? 0 : POLLIN) |
-                                        (clients[i].out_start < clients[i].out_end || queued ? POLLOUT : 0));
+            size_t queued = 0, pending;
+            rfc6455_conn_buffered_amount(c->conn, &queued);
+            pending = c->out_end - c->out_start + queued;
+            fds[i + 1].fd = c->fd;
+            fds[i + 1].events = (short)((c->input_ended || pending > HIGH_WATER ? 0 : POLLIN) | (pending ? POLLOUT : 0));
             fds[i + 1].revents = 0;
-            if (rfc6455_conn_timeout(clients[i].conn, &at) == RFC6455_OK && at < wake) wake = at;
+            if (rfc6455_conn_timeout(c->conn, &at) == RFC6455_OK && at < wake) wake = at;
+            if (pending && c->progress + STALL_NS < wake) wake = c->progress + STALL_NS;
         }
-        if (wake == UINT64_MAX) timeout_ms = -1;
+        if (wake == UINT64_MAX || wake - now > (uint64_t)MAX_WAIT_MS * 1000000u) timeout_ms = MAX_WAIT_MS;
         else timeout_ms = wake <= now ? 0 : (int)((wake - now) / 1000000u + 1);
         if (poll(fds, (nfds_t)(count + 1), timeout_ms) < 0 && errno != EINTR) {
             perror("echo_server: poll");
@@ -298,7 +319,8 @@ int main(int argc, char **argv) {
         for (i = 0; i < count; i++) {
             struct client *c = &clients[i];
             uint64_t at;
-            if (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) read_input(c);
+            size_t queued = 0;
+            if (!c->input_ended && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c);
             if (rfc6455_conn_timeout(c->conn, &at) == RFC6455_OK && at <= now) {
                 rfc6455_conn_handle_timeout(c->conn, now);
                 drain_events(c);
@@ -307,14 +329,24 @@ int main(int argc, char **argv) {
             drain_events(c);
             bool done = false;
             rfc6455_conn_should_close_transport(c->conn, &done);
-            if (done && c->out_start == c->out_end) drop_client(c);
+            rfc6455_conn_buffered_amount(c->conn, &queued);
+            if (c->broken || (done && c->out_start == c->out_end)) {
+                drop_client(c);
+            } else if ((queued || c->out_start < c->out_end) && now > c->progress + STALL_NS) {
+                fprintf(stderr, "fd %d: the peer took nothing for %llu s: dropped\n", c->fd,
+                        (unsigned long long)(STALL_NS / 1000000000u));
+                rfc6455_conn_terminate(c->conn, now);
+                drain_events(c);
+                drop_client(c);
+            }
         }
         /* Compact: move live clients down over dropped ones. */
         size_t live = 0;
         for (i = 0; i < count; i++)
             if (clients[i].conn != NULL) clients[live++] = clients[i];
         count = live;
-        if (fds[0].revents & POLLIN) accept_clients(listener, clients, &count);
+        if ((fds[0].revents & POLLIN) && accept_clients(listener, clients, &count) < 0)
+            listen_paused_until = now + 100000000u; /* out of descriptors: try again in 100 ms */
     }
     for (i = 0; i < count; i++) drop_client(&clients[i]);
     close(listener);

@@ -86,7 +86,8 @@ typedef uint32_t rfc6455_status;
  * Fills `len` bytes at `buf` with random bytes, for client mask keys and
  * the handshake's nonce. `ctx` is the pointer given with it. It is called
  * from the thread that calls into the connection, and must be safe to call
- * from any thread the connections that use it are used on.
+ * from any thread the connections that use it are used on. It must not
+ * call into this library.
  */
 typedef void (*rfc6455_random_fn)(void *ctx, uint8_t *buf, size_t len);
 
@@ -715,7 +716,7 @@ rfc6455_status rfc6455_conn_handle_bytes(struct rfc6455_conn *conn,
  * Lends room to read into directly, with no copy (`*buf`, `*len`):
  * `RFC6455_DONE` when it lends none now (use `rfc6455_conn_handle_bytes`).
  * Read into it, then `rfc6455_conn_commit` what was read. The room is
- * lent until the next call on the connection.
+ * lent until the next non-`const` call on the connection.
  *
  * # Safety
  * `conn` is NULL or live; `buf` and `len` NULL or valid for a write.
@@ -772,7 +773,8 @@ rfc6455_status rfc6455_conn_timeout(const struct rfc6455_conn *conn, uint64_t *a
  * `cap`), `*written` of them: `RFC6455_OK` while it copies any,
  * `RFC6455_DONE` when nothing is queued, `RFC6455_BUFFER_TOO_SMALL` when
  * bytes wait and `cap` is 0. A frame may be split across calls: call until
- * `RFC6455_DONE`, and write them in order.
+ * `RFC6455_DONE`, and write them in order. Bytes of `buf` past `*written`
+ * may have been written to and mean nothing.
  *
  * # Safety
  * `conn` is NULL or live; `buf` valid for `cap` bytes of writes (NULL with
@@ -838,6 +840,21 @@ rfc6455_status rfc6455_request_header(const struct rfc6455_request *request,
                                       size_t *len);
 
 /**
+ * The `index`th header of the request (from 0), its name and value, or
+ * `RFC6455_DONE` past the last. Lent as the request is.
+ *
+ * # Safety
+ * `request` is NULL or live; the four out-parameters NULL or valid for
+ * writes.
+ */
+rfc6455_status rfc6455_request_header_at(const struct rfc6455_request *request,
+                                         size_t index,
+                                         const uint8_t **name,
+                                         size_t *name_len,
+                                         const uint8_t **value,
+                                         size_t *value_len);
+
+/**
  * The `index`th subprotocol the client offered (from 0), or `RFC6455_DONE`
  * past the last.
  *
@@ -860,18 +877,20 @@ rfc6455_status rfc6455_request_is_upgrade(const struct rfc6455_request *request,
 
 /**
  * Server: accepts the pending request at `now_ns`, with the subprotocol
- * `protocol` (one the client offered, NUL-terminated; NULL for none; it may
- * be the request's own string) and `n_headers` extra response headers. The
+ * `protocol` of `protocol_len` bytes (one the client offered; NULL and 0
+ * for none; it may be the request's own string, from
+ * `rfc6455_request_protocol`) and `n_headers` extra response headers. The
  * connection is OPEN and the 101 queued; an OPEN event follows. The request
  * is freed.
  *
  * # Safety
- * `conn` is NULL or live; `protocol` NULL or NUL-terminated; `headers`
- * valid for `n_headers` elements (NULL with 0).
+ * `conn` is NULL or live; `protocol` valid for `protocol_len` bytes (NULL
+ * with 0); `headers` valid for `n_headers` elements (NULL with 0).
  */
 rfc6455_status rfc6455_conn_accept(struct rfc6455_conn *conn,
                                    uint64_t now_ns,
-                                   const char *protocol,
+                                   const uint8_t *protocol,
+                                   size_t protocol_len,
                                    const struct rfc6455_header *headers,
                                    size_t n_headers);
 
@@ -1022,8 +1041,9 @@ rfc6455_status rfc6455_conn_close_event(const struct rfc6455_conn *conn,
 
 /**
  * Whether the caller may close the socket now: the connection is closed
- * and everything queued has been taken (a server closes TCP first, a
- * client waits for the server to, within the close timeout).
+ * and `rfc6455_conn_poll_transmit` has nothing left (write what it gave
+ * first). A server closes TCP first; a client waits for the server to,
+ * within the close timeout.
  *
  * # Safety
  * `conn` is NULL or live; `out` NULL or valid for a write.

@@ -24,7 +24,8 @@ pub struct rfc6455_config {
 /// Fills `len` bytes at `buf` with random bytes, for client mask keys and
 /// the handshake's nonce. `ctx` is the pointer given with it. It is called
 /// from the thread that calls into the connection, and must be safe to call
-/// from any thread the connections that use it are used on.
+/// from any thread the connections that use it are used on. It must not
+/// call into this library.
 pub type rfc6455_random_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, buf: *mut u8, len: usize)>;
 
 impl PanicValue for *mut rfc6455_config {
@@ -324,14 +325,9 @@ unsafe fn change_request(
         Ok(s) => s,
         Err(status) => return status,
     };
-    let request = core::mem::replace(&mut r.request, placeholder());
-    r.request = change(request, s);
+    // On a copy: a panic while changing it leaves the request as it was.
+    r.request = change(r.request.clone(), s);
     RFC6455_OK
-}
-
-/// A request to hold the place of one being changed (never used).
-fn placeholder() -> ClientRequest {
-    ClientRequest::new("ws://localhost/").unwrap_or_else(|_| unreachable!("a fixed valid URL"))
 }
 
 /// Offers a subprotocol (`Sec-WebSocket-Protocol`), in order of preference.

@@ -28,10 +28,14 @@ use crate::{PanicValue, guard};
 /// with `rfc6455_conn_free`. One thread at a time may call into it.
 pub struct rfc6455_conn {
     conn: Connection,
-    /// The last event handed out, whose bytes the caller borrows.
-    event: Option<Event>,
-    /// The pending request of a REQUEST event.
-    request: Option<Box<rfc6455_request>>,
+    /// The slot of the last event handed out, whose bytes the caller
+    /// borrows: a `Box<Option<Event>>` made once, held as a raw pointer so
+    /// that a `&mut` of this struct never covers them (an inline payload
+    /// lives in the event itself).
+    event: *mut Option<Event>,
+    /// The pending request of a REQUEST event, out of line for the same
+    /// reason (a `Box` from `Box::into_raw`), or NULL.
+    request: *mut rfc6455_request,
     /// The close event, once it came.
     closed: Option<CloseEvent>,
     /// An ERROR event's message.
@@ -158,6 +162,9 @@ fn time(ns: u64) -> Duration {
 /// # Safety
 /// `data` is NULL with `len == 0`, or valid for `len` bytes of reads.
 unsafe fn bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8], rfc6455_status> {
+    if len > isize::MAX as usize {
+        return Err(RFC6455_ERR_INVALID_ARGUMENT);
+    }
     match data.is_null() {
         true if len == 0 => Ok(&[]),
         true => Err(RFC6455_ERR_NULL_ARGUMENT),
@@ -175,26 +182,40 @@ unsafe fn text<'a>(data: *const u8, len: usize) -> Result<&'a str, rfc6455_statu
     simdutf8::basic::from_utf8(data).map_err(|_| RFC6455_ERR_INVALID_UTF8)
 }
 
-/// Runs `f` on the connection behind `conn`, then lets go of the event the
-/// caller borrowed (it may have been `f`'s argument). NULL is
+/// Runs `$body` with `$c` the connection behind `$conn`, then lets go of
+/// the event the caller borrowed, which may have been an argument of the
+/// body's call (an echo passes `ev.data` back in). NULL is
 /// `RFC6455_ERR_NULL_ARGUMENT`; a connection a panic interrupted is
 /// `RFC6455_PANIC`.
 ///
-/// # Safety
-/// `conn` is NULL or a live connection no other thread is using.
-unsafe fn with_conn(conn: *mut rfc6455_conn, f: impl FnOnce(&mut rfc6455_conn) -> rfc6455_status) -> rfc6455_status {
-    // SAFETY: NULL or live and ours for the call, by the contract.
-    let Some(c) = (unsafe { conn.as_mut() }) else {
-        return RFC6455_ERR_NULL_ARGUMENT;
-    };
-    if c.poisoned {
-        return RFC6455_PANIC;
-    }
-    c.poisoned = true;
-    let status = f(c);
-    c.event = None;
-    c.poisoned = false;
-    status
+/// A macro, not a function taking a closure: the bytes C lent in are
+/// borrowed by the body, and a closure argument would keep them borrowed
+/// (protected) until the function returned, past the moment the event they
+/// may point into is dropped. The event lives in its own allocation, so `$c`
+/// (a `&mut` of the struct) never covers bytes C holds a view of.
+///
+/// The body must not `return` (that would skip the release and leave the
+/// connection marked as interrupted); a unit test reads the sources for it.
+///
+/// Safety: `$conn` is NULL or a live connection no other thread is using.
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        let conn: *mut rfc6455_conn = $conn;
+        // SAFETY: NULL or live and ours for the call, by the contract.
+        #[allow(unused_unsafe)] // the macro may be used inside `unsafe`
+        let conn = unsafe { conn.as_mut() };
+        match conn {
+            None => RFC6455_ERR_NULL_ARGUMENT,
+            Some(c) if c.poisoned => RFC6455_PANIC,
+            Some($c) => {
+                $c.poisoned = true;
+                let status: rfc6455_status = $body;
+                $c.release_event();
+                $c.poisoned = false;
+                status
+            }
+        }
+    }};
 }
 
 /// As `with_conn` for a `const` call: nothing lent is let go.
@@ -229,11 +250,38 @@ unsafe fn config_of(config: *const rfc6455_config) -> Config {
     unsafe { config.as_ref() }.map_or_else(Config::default, |c| c.config.clone())
 }
 
+impl rfc6455_conn {
+    /// Lets go of the event lent (C may hold a view of it no longer).
+    fn release_event(&mut self) {
+        // SAFETY: `event` is the live slot made in `new_conn`; no reference
+        // into it outlives the call that lent it (the body of `with_conn!`
+        // has returned).
+        unsafe { *self.event = None };
+    }
+
+    /// Frees the pending request, if any.
+    fn release_request(&mut self) {
+        if !self.request.is_null() {
+            // SAFETY: from `Box::into_raw` in `lend`, freed once: NULL after.
+            drop(unsafe { Box::from_raw(self.request) });
+            self.request = core::ptr::null_mut();
+        }
+    }
+}
+
+impl Drop for rfc6455_conn {
+    fn drop(&mut self) {
+        self.release_request();
+        // SAFETY: the slot from `Box::into_raw` in `new_conn`, freed once.
+        drop(unsafe { Box::from_raw(self.event) });
+    }
+}
+
 fn new_conn(conn: Connection) -> *mut rfc6455_conn {
     Box::into_raw(Box::new(rfc6455_conn {
         conn,
-        event: None,
-        request: None,
+        event: Box::into_raw(Box::new(None)),
+        request: core::ptr::null_mut(),
         closed: None,
         message: String::new(),
         extensions: String::new(),
@@ -381,7 +429,7 @@ pub unsafe extern "C" fn rfc6455_conn_handle_bytes(
             Err(status) => return status,
         };
         unsafe {
-            with_conn(conn, |c| {
+            with_conn!(conn, |c| {
                 let n = c.conn.handle_bytes(time(now_ns), data);
                 put(taken, n)
             })
@@ -392,7 +440,7 @@ pub unsafe extern "C" fn rfc6455_conn_handle_bytes(
 /// Lends room to read into directly, with no copy (`*buf`, `*len`):
 /// `RFC6455_DONE` when it lends none now (use `rfc6455_conn_handle_bytes`).
 /// Read into it, then `rfc6455_conn_commit` what was read. The room is
-/// lent until the next call on the connection.
+/// lent until the next non-`const` call on the connection.
 ///
 /// # Safety
 /// `conn` is NULL or live; `buf` and `len` NULL or valid for a write.
@@ -407,7 +455,7 @@ pub unsafe extern "C" fn rfc6455_conn_read_buf(
             return RFC6455_ERR_NULL_ARGUMENT;
         }
         unsafe {
-            with_conn(conn, |c| match c.conn.read_buf() {
+            with_conn!(conn, |c| match c.conn.read_buf() {
                 Some(room) => {
                     put(len, room.len());
                     put(buf, room.as_mut_ptr())
@@ -427,12 +475,10 @@ pub unsafe extern "C" fn rfc6455_conn_read_buf(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_commit(conn: *mut rfc6455_conn, now_ns: u64, n: usize) -> rfc6455_status {
     guard!({
-        unsafe {
-            with_conn(conn, |c| match c.conn.commit(time(now_ns), n) {
-                Ok(()) => RFC6455_OK,
-                Err(e) => status_of(e),
-            })
-        }
+        with_conn!(conn, |c| match c.conn.commit(time(now_ns), n) {
+            Ok(()) => RFC6455_OK,
+            Err(e) => status_of(e),
+        })
     })
 }
 
@@ -443,12 +489,10 @@ pub unsafe extern "C" fn rfc6455_conn_commit(conn: *mut rfc6455_conn, now_ns: u6
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_handle_eof(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
     guard!({
-        unsafe {
-            with_conn(conn, |c| {
-                c.conn.handle_eof(time(now_ns));
-                RFC6455_OK
-            })
-        }
+        with_conn!(conn, |c| {
+            c.conn.handle_eof(time(now_ns));
+            RFC6455_OK
+        })
     })
 }
 
@@ -460,12 +504,10 @@ pub unsafe extern "C" fn rfc6455_conn_handle_eof(conn: *mut rfc6455_conn, now_ns
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_handle_transport_error(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
     guard!({
-        unsafe {
-            with_conn(conn, |c| {
-                c.conn.handle_transport_error(time(now_ns));
-                RFC6455_OK
-            })
-        }
+        with_conn!(conn, |c| {
+            c.conn.handle_transport_error(time(now_ns));
+            RFC6455_OK
+        })
     })
 }
 
@@ -477,12 +519,10 @@ pub unsafe extern "C" fn rfc6455_conn_handle_transport_error(conn: *mut rfc6455_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_handle_timeout(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
     guard!({
-        unsafe {
-            with_conn(conn, |c| {
-                c.conn.handle_timeout(time(now_ns));
-                RFC6455_OK
-            })
-        }
+        with_conn!(conn, |c| {
+            c.conn.handle_timeout(time(now_ns));
+            RFC6455_OK
+        })
     })
 }
 
@@ -512,7 +552,8 @@ pub unsafe extern "C" fn rfc6455_conn_timeout(conn: *const rfc6455_conn, at_ns: 
 /// `cap`), `*written` of them: `RFC6455_OK` while it copies any,
 /// `RFC6455_DONE` when nothing is queued, `RFC6455_BUFFER_TOO_SMALL` when
 /// bytes wait and `cap` is 0. A frame may be split across calls: call until
-/// `RFC6455_DONE`, and write them in order.
+/// `RFC6455_DONE`, and write them in order. Bytes of `buf` past `*written`
+/// may have been written to and mean nothing.
 ///
 /// # Safety
 /// `conn` is NULL or live; `buf` valid for `cap` bytes of writes (NULL with
@@ -529,19 +570,20 @@ pub unsafe extern "C" fn rfc6455_conn_poll_transmit(
             return RFC6455_ERR_NULL_ARGUMENT;
         }
         unsafe {
-            with_conn(conn, |c| {
+            with_conn!(conn, |c| {
                 if cap == 0 {
-                    return match c.conn.buffered_amount() {
+                    match c.conn.buffered_amount() {
                         0 => RFC6455_DONE,
                         _ => RFC6455_BUFFER_TOO_SMALL,
-                    };
-                }
-                // SAFETY: `buf` is valid for `cap` bytes of writes; the engine
-                // only writes into it.
-                let out = core::slice::from_raw_parts_mut(buf, cap);
-                match c.conn.poll_transmit_into(out) {
-                    0 => RFC6455_DONE,
-                    n => put(written, n),
+                    }
+                } else {
+                    // SAFETY: `buf` is valid for `cap` bytes of writes; the
+                    // engine only writes into it.
+                    let out = core::slice::from_raw_parts_mut(buf, cap.min(isize::MAX as usize));
+                    match c.conn.poll_transmit_into(out) {
+                        0 => RFC6455_DONE,
+                        n => put(written, n),
+                    }
                 }
             })
         }
@@ -574,16 +616,21 @@ pub unsafe extern "C" fn rfc6455_conn_poll_event(conn: *mut rfc6455_conn, event:
         // The event is kept where it is lent from (the last one dropped).
         // Data events, the common case, are described in place; the others
         // take the cold path.
-        c.event = c.conn.poll_event();
-        let view = match &c.event {
+        // SAFETY: the live slot; the view of the previous event ends here,
+        // as this call's contract says.
+        let slot = unsafe { &mut *c.event };
+        *slot = c.conn.poll_event();
+        let view = match slot {
             None => None,
             Some(Event::Binary(b)) => Some(data_view(RFC6455_EVENT_BINARY, b, true)),
             Some(Event::Text(t)) => Some(data_view(RFC6455_EVENT_TEXT, t.as_bytes(), true)),
-            Some(Event::Chunk { kind: MessageKind::Text, data, fin }) => Some(data_view(RFC6455_EVENT_TEXT, data, *fin)),
+            Some(Event::Chunk { kind: MessageKind::Text, data, fin }) => {
+                Some(data_view(RFC6455_EVENT_TEXT, data, *fin))
+            }
             Some(Event::Chunk { data, fin, .. }) => Some(data_view(RFC6455_EVENT_BINARY, data, *fin)),
             Some(Event::Ping(p)) => Some(data_view(RFC6455_EVENT_PING, p, true)),
             Some(Event::Pong(p)) => Some(data_view(RFC6455_EVENT_PONG, p, true)),
-            Some(_) => c.event.take().map(|e| c.lend(e)),
+            Some(_) => slot.take().map(|e| c.lend(e)),
         };
         c.poisoned = false;
         match view {
@@ -661,7 +708,9 @@ impl rfc6455_conn {
         match e {
             Event::Request(r) => {
                 // The request outlives the event: it is kept until answered.
-                view.request = &**self.request.insert(Box::new(rfc6455_request { request: *r }));
+                self.release_request();
+                self.request = Box::into_raw(Box::new(rfc6455_request { request: *r }));
+                view.request = self.request;
             }
             Event::Error(_) => (view.data, view.len) = (self.message.as_ptr(), self.message.len()),
             Event::Closed(_) => {
@@ -669,18 +718,8 @@ impl rfc6455_conn {
                     (view.data, view.len) = (close.reason.as_ptr(), close.reason.len());
                 }
             }
-            // A payload's bytes stay where they are when the event moves
-            // into `self.event`, unless they are inline: point at them there.
-            e => {
-                let kept = self.event.insert(e);
-                let data: &[u8] = match kept {
-                    Event::Text(t) => t.as_bytes(),
-                    Event::Binary(b) | Event::Ping(b) | Event::Pong(b) => b,
-                    Event::Chunk { data, .. } => data,
-                    _ => &[],
-                };
-                (view.data, view.len) = (data.as_ptr(), data.len());
-            }
+            // Open, and kinds this version does not know: no bytes.
+            _ => {}
         }
         view
     }
@@ -775,6 +814,43 @@ pub unsafe extern "C" fn rfc6455_request_header(
     })
 }
 
+/// The `index`th header of the request (from 0), its name and value, or
+/// `RFC6455_DONE` past the last. Lent as the request is.
+///
+/// # Safety
+/// `request` is NULL or live; the four out-parameters NULL or valid for
+/// writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfc6455_request_header_at(
+    request: *const rfc6455_request,
+    index: usize,
+    name: *mut *const u8,
+    name_len: *mut usize,
+    value: *mut *const u8,
+    value_len: *mut usize,
+) -> rfc6455_status {
+    guard!({
+        if name.is_null() || name_len.is_null() {
+            return RFC6455_ERR_NULL_ARGUMENT;
+        }
+        let mut found = None;
+        let status = unsafe {
+            lend_str(request, value, value_len, |r| {
+                found = r.headers.iter().nth(index).map(|(n, _)| (n.as_ptr(), n.len()));
+                r.headers.iter().nth(index).map(|(_, v)| v)
+            })
+        };
+        if let (RFC6455_OK, Some((ptr, len))) = (status, found) {
+            // SAFETY: both checked above, valid for writes by the contract.
+            unsafe {
+                put(name_len, len);
+                put(name, ptr);
+            }
+        }
+        status
+    })
+}
+
 /// The `index`th subprotocol the client offered (from 0), or `RFC6455_DONE`
 /// past the last.
 ///
@@ -818,32 +894,37 @@ unsafe fn headers_of<'a>(headers: *const rfc6455_header, n: usize) -> Result<Vec
     if headers.is_null() {
         return if n == 0 { Ok(Vec::new()) } else { Err(RFC6455_ERR_NULL_ARGUMENT) };
     }
+    if n > isize::MAX as usize / core::mem::size_of::<rfc6455_header>() {
+        return Err(RFC6455_ERR_INVALID_ARGUMENT);
+    }
     // SAFETY: valid for `n` elements, by the contract.
     let headers = unsafe { core::slice::from_raw_parts(headers, n) };
     headers.iter().map(|h| Ok((unsafe { c_str(h.name) }?, unsafe { c_str(h.value) }?))).collect()
 }
 
 /// Server: accepts the pending request at `now_ns`, with the subprotocol
-/// `protocol` (one the client offered, NUL-terminated; NULL for none; it may
-/// be the request's own string) and `n_headers` extra response headers. The
+/// `protocol` of `protocol_len` bytes (one the client offered; NULL and 0
+/// for none; it may be the request's own string, from
+/// `rfc6455_request_protocol`) and `n_headers` extra response headers. The
 /// connection is OPEN and the 101 queued; an OPEN event follows. The request
 /// is freed.
 ///
 /// # Safety
-/// `conn` is NULL or live; `protocol` NULL or NUL-terminated; `headers`
-/// valid for `n_headers` elements (NULL with 0).
+/// `conn` is NULL or live; `protocol` valid for `protocol_len` bytes (NULL
+/// with 0); `headers` valid for `n_headers` elements (NULL with 0).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_accept(
     conn: *mut rfc6455_conn,
     now_ns: u64,
-    protocol: *const c_char,
+    protocol: *const u8,
+    protocol_len: usize,
     headers: *const rfc6455_header,
     n_headers: usize,
 ) -> rfc6455_status {
     guard!({
         let protocol = match protocol.is_null() {
-            true => None,
-            false => match unsafe { c_str(protocol) } {
+            true if protocol_len == 0 => None,
+            _ => match unsafe { text(protocol, protocol_len) } {
                 Ok(p) => Some(p),
                 Err(status) => return status,
             },
@@ -859,16 +940,14 @@ pub unsafe extern "C" fn rfc6455_conn_accept(
         for (name, value) in headers {
             accept = accept.header(name, value);
         }
-        unsafe {
-            with_conn(conn, |c| match c.conn.accept(time(now_ns), accept) {
-                Ok(()) => {
-                    c.request = None;
-                    c.extensions = c.conn.extensions().join(", ");
-                    RFC6455_OK
-                }
-                Err(e) => status_of(e),
-            })
-        }
+        with_conn!(conn, |c| match c.conn.accept(time(now_ns), accept) {
+            Ok(()) => {
+                c.release_request();
+                c.extensions = c.conn.extensions().join(", ");
+                RFC6455_OK
+            }
+            Err(e) => status_of(e),
+        })
     })
 }
 
@@ -899,15 +978,13 @@ pub unsafe extern "C" fn rfc6455_conn_reject(
             Ok(b) => b,
             Err(status) => return status,
         };
-        unsafe {
-            with_conn(conn, |c| match c.conn.reject(time(now_ns), status, &headers, body) {
-                Ok(()) => {
-                    c.request = None;
-                    RFC6455_OK
-                }
-                Err(e) => status_of(e),
-            })
-        }
+        with_conn!(conn, |c| match c.conn.reject(time(now_ns), status, &headers, body) {
+            Ok(()) => {
+                c.release_request();
+                RFC6455_OK
+            }
+            Err(e) => status_of(e),
+        })
     })
 }
 
@@ -929,7 +1006,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_text(
             Ok(t) => t,
             Err(status) => return status,
         };
-        unsafe { with_conn(conn, |c| c.conn.send_text(text).map_or_else(status_of, |()| RFC6455_OK)) }
+        with_conn!(conn, |c| c.conn.send_text(text).map_or_else(status_of, |()| RFC6455_OK))
     })
 }
 
@@ -948,7 +1025,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_binary(
             Ok(d) => d,
             Err(status) => return status,
         };
-        unsafe { with_conn(conn, |c| c.conn.send_binary(data).map_or_else(status_of, |()| RFC6455_OK)) }
+        with_conn!(conn, |c| c.conn.send_binary(data).map_or_else(status_of, |()| RFC6455_OK))
     })
 }
 
@@ -979,7 +1056,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_fragment(
             },
             _ => return RFC6455_ERR_INVALID_ARGUMENT,
         };
-        unsafe { with_conn(conn, |c| c.conn.send_fragment(fragment, fin).map_or_else(status_of, |()| RFC6455_OK)) }
+        with_conn!(conn, |c| c.conn.send_fragment(fragment, fin).map_or_else(status_of, |()| RFC6455_OK))
     })
 }
 
@@ -998,7 +1075,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_ping(
             Ok(d) => d,
             Err(status) => return status,
         };
-        unsafe { with_conn(conn, |c| c.conn.send_ping(data).map_or_else(status_of, |()| RFC6455_OK)) }
+        with_conn!(conn, |c| c.conn.send_ping(data).map_or_else(status_of, |()| RFC6455_OK))
     })
 }
 
@@ -1017,7 +1094,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_pong(
             Ok(d) => d,
             Err(status) => return status,
         };
-        unsafe { with_conn(conn, |c| c.conn.send_pong(data).map_or_else(status_of, |()| RFC6455_OK)) }
+        with_conn!(conn, |c| c.conn.send_pong(data).map_or_else(status_of, |()| RFC6455_OK))
     })
 }
 
@@ -1044,11 +1121,9 @@ pub unsafe extern "C" fn rfc6455_conn_close(
             Ok(r) => r,
             Err(status) => return status,
         };
-        unsafe {
-            with_conn(conn, |c| {
-                c.conn.close(time(now_ns), CloseCode(code), reason).map_or_else(status_of, |()| RFC6455_OK)
-            })
-        }
+        with_conn!(conn, |c| {
+            c.conn.close(time(now_ns), CloseCode(code), reason).map_or_else(status_of, |()| RFC6455_OK)
+        })
     })
 }
 
@@ -1061,12 +1136,10 @@ pub unsafe extern "C" fn rfc6455_conn_close(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_terminate(conn: *mut rfc6455_conn, now_ns: u64) -> rfc6455_status {
     guard!({
-        unsafe {
-            with_conn(conn, |c| {
-                c.conn.terminate(time(now_ns));
-                RFC6455_OK
-            })
-        }
+        with_conn!(conn, |c| {
+            c.conn.terminate(time(now_ns));
+            RFC6455_OK
+        })
     })
 }
 
@@ -1187,8 +1260,9 @@ pub unsafe extern "C" fn rfc6455_conn_close_event(
 }
 
 /// Whether the caller may close the socket now: the connection is closed
-/// and everything queued has been taken (a server closes TCP first, a
-/// client waits for the server to, within the close timeout).
+/// and `rfc6455_conn_poll_transmit` has nothing left (write what it gave
+/// first). A server closes TCP first; a client waits for the server to,
+/// within the close timeout.
 ///
 /// # Safety
 /// `conn` is NULL or live; `out` NULL or valid for a write.
@@ -1201,6 +1275,149 @@ pub unsafe extern "C" fn rfc6455_conn_should_close_transport(
         if out.is_null() {
             return RFC6455_ERR_NULL_ARGUMENT;
         }
-        unsafe { with_ref(conn, |c| put(out, c.conn.should_close_transport())) }
+        unsafe { with_ref(conn, |c| put(out, c.conn.should_close_transport() && c.conn.buffered_amount() == 0)) }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> *mut rfc6455_conn {
+        let mut out = core::ptr::null_mut();
+        // SAFETY: a valid out-parameter.
+        assert_eq!(
+            unsafe { rfc6455_conn_open(RFC6455_ROLE_SERVER, core::ptr::null(), core::ptr::null(), 0, &mut out) },
+            RFC6455_OK
+        );
+        out
+    }
+
+    /// A masked binary frame of `payload` (a client's).
+    fn masked(payload: &[u8]) -> Vec<u8> {
+        let key = [1, 2, 3, 4];
+        let mut f = vec![0x82];
+        match payload.len() {
+            n @ 0..=125 => f.push(0x80 | n as u8),
+            n @ 126..=0xFFFF => {
+                f.push(0x80 | 126);
+                f.extend((n as u16).to_be_bytes());
+            }
+            n => {
+                f.push(0x80 | 127);
+                f.extend((n as u64).to_be_bytes());
+            }
+        }
+        f.extend(key);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        f
+    }
+
+    /// The echo pattern: an event's lent bytes passed straight back into a
+    /// send, for an inline payload and a shared one (run under Miri too).
+    #[test]
+    fn lent_bytes_may_go_back_into_the_next_call() {
+        for len in [5, 300] {
+            let conn = server();
+            let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let input = masked(&payload);
+            let mut taken = 0;
+            let mut ev = core::mem::MaybeUninit::<rfc6455_event>::uninit();
+            // SAFETY: valid pointers throughout; `ev` is read only after OK.
+            unsafe {
+                assert_eq!(rfc6455_conn_handle_bytes(conn, 0, input.as_ptr(), input.len(), &mut taken), RFC6455_OK);
+                assert_eq!(rfc6455_conn_poll_event(conn, ev.as_mut_ptr()), RFC6455_OK);
+                let ev = ev.assume_init();
+                assert_eq!((ev.kind, ev.len), (RFC6455_EVENT_BINARY, len));
+                assert_eq!(rfc6455_conn_send_binary(conn, ev.data, ev.len), RFC6455_OK);
+                let mut out = vec![0; 1024];
+                let mut n = 0;
+                assert_eq!(rfc6455_conn_poll_transmit(conn, out.as_mut_ptr(), out.len(), &mut n), RFC6455_OK);
+                assert!(out[..n].ends_with(&payload));
+                rfc6455_conn_free(conn);
+            }
+        }
+    }
+
+    /// A rejection whose body is the request's own path: the request is
+    /// freed only once the body has been copied (run under Miri too).
+    #[test]
+    fn a_rejection_may_quote_the_request() {
+        let mut conn = core::ptr::null_mut();
+        let get = b"GET /no/such/room HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut ev = core::mem::MaybeUninit::<rfc6455_event>::uninit();
+        let (mut taken, mut ptr, mut len) = (0, core::ptr::null(), 0);
+        // SAFETY: valid pointers throughout; `ev` is read only after OK.
+        unsafe {
+            assert_eq!(rfc6455_conn_server(core::ptr::null(), 0, &mut conn), RFC6455_OK);
+            assert_eq!(rfc6455_conn_handle_bytes(conn, 0, get.as_ptr(), get.len(), &mut taken), RFC6455_OK);
+            assert_eq!(rfc6455_conn_poll_event(conn, ev.as_mut_ptr()), RFC6455_OK);
+            let ev = ev.assume_init();
+            assert_eq!(ev.kind, RFC6455_EVENT_REQUEST);
+            assert_eq!(rfc6455_request_path(ev.request, &mut ptr, &mut len), RFC6455_OK);
+            assert_eq!(rfc6455_conn_reject(conn, 0, 404, core::ptr::null(), 0, ptr, len), RFC6455_OK);
+            let mut out = vec![0; 1024];
+            let mut n = 0;
+            assert_eq!(rfc6455_conn_poll_transmit(conn, out.as_mut_ptr(), out.len(), &mut n), RFC6455_OK);
+            assert!(out[..n].ends_with(b"/no/such/room"));
+            let mut done = false;
+            assert_eq!(rfc6455_conn_should_close_transport(conn, &mut done), RFC6455_OK);
+            assert!(done, "closed, and nothing left to transmit");
+            rfc6455_conn_free(conn);
+        }
+    }
+
+    /// A panic in the middle of a call leaves the connection answering
+    /// `RFC6455_PANIC`, and it can still be freed.
+    #[test]
+    fn a_panic_inside_a_call_poisons_the_connection() {
+        let conn = server();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let status: rfc6455_status = guard!({
+            with_conn!(conn, |c| {
+                if c.conn.buffered_amount() == 0 {
+                    panic!("in the middle of a call");
+                }
+                RFC6455_OK
+            })
+        });
+        std::panic::set_hook(hook);
+        assert_eq!(status, RFC6455_PANIC);
+        let mut state = 0;
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(rfc6455_conn_send_text(conn, b"x".as_ptr(), 1), RFC6455_PANIC);
+            assert_eq!(rfc6455_conn_ready_state(conn, &mut state), RFC6455_PANIC);
+            rfc6455_conn_free(conn);
+        }
+    }
+
+    /// A `with_conn!` body that returned early would skip the release and
+    /// leave the connection marked as interrupted.
+    #[test]
+    fn no_with_conn_body_returns() {
+        let source = include_str!("conn.rs");
+        let needle = ["with_conn!", "(conn, |c| "].concat();
+        let mut bodies = 0;
+        for (at, _) in source.match_indices(&needle) {
+            let body = &source[at + needle.len()..];
+            let mut depth = 1;
+            let end = body
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .unwrap()
+                .0;
+            assert!(!body[..end].contains("return"), "a with_conn! body returns: {}", &body[..end.min(200)]);
+            bodies += 1;
+        }
+        assert!(bodies > 15, "found {bodies} bodies");
+    }
 }

@@ -39,7 +39,12 @@ macro_rules! guard {
     ($body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(value) => value,
-            Err(_) => $crate::PanicValue::on_panic(),
+            Err(payload) => {
+                // Dropped inside a guard too: a payload whose drop panics
+                // must not unwind out of here (it is leaked instead).
+                let _ = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| drop(payload)));
+                $crate::PanicValue::on_panic()
+            }
         }
     };
 }
@@ -135,40 +140,56 @@ mod tests {
     }
 
     /// Every export is `guard!({ … })`, the whole body: rustls-ffi once
-    /// shipped an export without its panic boundary (#286).
+    /// shipped an export without its panic boundary (#286). Exports are found
+    /// by their no-mangle attribute, whatever their ABI string, in every
+    /// source file, and must be exactly the functions the header declares.
     #[test]
     fn every_export_runs_inside_the_guard() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let mut exports = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        let mut exported = std::collections::BTreeSet::new();
+        let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
             let source = std::fs::read_to_string(&path).unwrap();
+            // The needles are built, so that this test's own text is not found.
+            let (no_mangle, renamed) = (["#[unsafe(", "no_mangle)]"].concat(), ["export", "_name"].concat());
+            assert!(!source.contains(&renamed), "{}: exports are no_mangle only", path.display());
             let mut rest = source.as_str();
-            while let Some(at) = rest.find("extern \"C\" fn ") {
+            while let Some(at) = rest.find(&no_mangle) {
                 let after = &rest[at..];
-                let name: String = after["extern \"C\" fn ".len()..]
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
+                let fn_at = after.find("fn ").unwrap();
+                let name: String =
+                    after[fn_at + 3..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                assert!(after[..fn_at].contains("extern \"C\" "), "{name}: not extern \"C\"");
                 // The body: from the first `{` after the signature's `)`.
-                let sig_end = after.find(") ").map(|i| i + 1).unwrap();
+                let sig_end = fn_at + after[fn_at..].find(") ").map(|i| i + 1).unwrap();
                 let open = sig_end + after[sig_end..].find('{').unwrap();
-                let body = after[open + 1..].trim_start();
-                assert!(
-                    body.starts_with("guard!({"),
-                    "{}: `{name}` does not start its body with guard!",
-                    path.display()
-                );
-                // And the guard is the whole body: the closing `})` is
-                // followed by the function's `}`.
-                let close = matching_brace(&after[open..]);
-                let inner = after[open + 1..open + close].trim();
-                assert!(inner.ends_with("})"), "{}: `{name}` has code after its guard", path.display());
-                exports += 1;
-                rest = &after[open + close..];
+                let close = open + matching_brace(&after[open..]);
+                let body = after[open + 1..close].trim();
+                assert!(body.starts_with("guard!({"), "{}: `{name}` does not start with guard!", path.display());
+                // The guard's block is the whole body: `})` and nothing after.
+                let block = body.find('{').unwrap();
+                let block_end = block + matching_brace(&body[block..]);
+                assert_eq!(&body[block_end..], "})", "{}: `{name}` has code after its guard", path.display());
+                exported.insert(name);
+                rest = &after[close..];
             }
         }
-        assert!(exports > 40, "found only {exports} exports");
+        let header = include_str!("../include/rfc6455.h");
+        // A function is an identifier right before `(`.
+        let declared: std::collections::BTreeSet<String> = header
+            .match_indices('(')
+            .filter_map(|(at, _)| {
+                let before = &header[..at];
+                let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+                let name = &before[start..];
+                name.starts_with("rfc6455_").then(|| name.to_string())
+            })
+            .collect();
+        assert_eq!(exported, declared, "the exports and the header's functions");
+        assert!(exported.len() > 40, "found only {} exports", exported.len());
     }
 
     /// The offset of the `}` that closes the `{` at the start of `s`.

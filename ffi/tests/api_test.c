@@ -101,6 +101,9 @@ static void test_null_arguments(void) {
     CHECK(rfc6455_conn_poll_transmit(conn, NULL, 10, &n) == RFC6455_ERR_NULL_ARGUMENT);
     CHECK(rfc6455_conn_buffered_amount(conn, NULL) == RFC6455_ERR_NULL_ARGUMENT);
     CHECK(rfc6455_conn_open(7, NULL, NULL, 0, &conn) == RFC6455_ERR_INVALID_ARGUMENT);
+    CHECK(rfc6455_conn_send_binary(conn, (const uint8_t *)"x", SIZE_MAX) == RFC6455_ERR_INVALID_ARGUMENT);
+    CHECK(rfc6455_conn_reject(conn, 0, 404, (const rfc6455_header *)"x", SIZE_MAX, NULL, 0) ==
+          RFC6455_ERR_INVALID_ARGUMENT);
     CHECK(rfc6455_conn_ready_state(conn, &state) == RFC6455_OK && state == RFC6455_CONNECTING);
     CHECK(rfc6455_conn_poll_event(conn, &ev) == RFC6455_DONE);
     rfc6455_conn_free(conn);
@@ -160,10 +163,20 @@ static void test_conversation(void) {
     CHECK(rfc6455_request_is_upgrade(ev.request, &flag) == RFC6455_OK && flag);
     CHECK(rfc6455_request_protocol(ev.request, 1, &p, &n) == RFC6455_OK && n == 2 && memcmp(p, "v1", 2) == 0);
     CHECK(rfc6455_request_protocol(ev.request, 2, &p, &n) == RFC6455_DONE);
-    CHECK(rfc6455_conn_accept(server, now, "v3", NULL, 0) == RFC6455_ERR_PROTOCOL_NOT_OFFERED);
-    CHECK(rfc6455_conn_accept(client, now, NULL, NULL, 0) == RFC6455_ERR_WRONG_ROLE);
-    CHECK(rfc6455_conn_accept(server, now, "v1", &extra, 1) == RFC6455_OK);
-    CHECK(rfc6455_conn_accept(server, now, "v1", NULL, 0) == RFC6455_ERR_NO_REQUEST);
+    CHECK(rfc6455_conn_accept(server, now, (const uint8_t *)"v3", 2, NULL, 0) == RFC6455_ERR_PROTOCOL_NOT_OFFERED);
+    CHECK(rfc6455_conn_accept(client, now, NULL, 0, NULL, 0) == RFC6455_ERR_WRONG_ROLE);
+    /* The request's headers, by index. */
+    {
+        const uint8_t *name, *value;
+        size_t name_len, value_len, i, found = 0;
+        for (i = 0; rfc6455_request_header_at(ev.request, i, &name, &name_len, &value, &value_len) == RFC6455_OK; i++)
+            found += name_len == 6 && memcmp(name, "Origin", 6) == 0 && value_len == 16;
+        CHECK(found == 1 && i >= 5);
+    }
+    /* Accept with the request's own string for the subprotocol. */
+    CHECK(rfc6455_request_protocol(ev.request, 1, &p, &n) == RFC6455_OK);
+    CHECK(rfc6455_conn_accept(server, now, p, n, &extra, 1) == RFC6455_OK);
+    CHECK(rfc6455_conn_accept(server, now, (const uint8_t *)"v1", 2, NULL, 0) == RFC6455_ERR_NO_REQUEST);
     CHECK(rfc6455_conn_poll_event(server, &ev) == RFC6455_OK && ev.kind == RFC6455_EVENT_OPEN);
     CHECK(rfc6455_conn_protocol(server, &p, &n) == RFC6455_OK && n == 2 && memcmp(p, "v1", 2) == 0);
 
@@ -286,7 +299,7 @@ static void test_reject(void) {
     CHECK(rfc6455_conn_handle_bytes(server, 0, (const uint8_t *)get, sizeof get - 1, &taken) == RFC6455_OK);
     CHECK(rfc6455_conn_poll_event(server, &ev) == RFC6455_OK && ev.kind == RFC6455_EVENT_REQUEST);
     CHECK(rfc6455_request_is_upgrade(ev.request, &upgrade) == RFC6455_OK && !upgrade);
-    CHECK(rfc6455_conn_accept(server, 0, NULL, NULL, 0) == RFC6455_ERR_NOT_UPGRADE);
+    CHECK(rfc6455_conn_accept(server, 0, NULL, 0, NULL, 0) == RFC6455_ERR_NOT_UPGRADE);
     CHECK(rfc6455_conn_reject(server, 0, 99, NULL, 0, NULL, 0) == RFC6455_ERR_INVALID_STATUS);
     CHECK(rfc6455_conn_reject(server, 0, 404, &header, 1, (const uint8_t *)"none\n", 5) == RFC6455_OK);
     CHECK(rfc6455_conn_poll_transmit(server, buf, sizeof buf, &n) == RFC6455_OK && n > 20 &&

@@ -83,6 +83,11 @@ def now_ns():
     return time.monotonic_ns()
 
 
+def _now(now):
+    """The time given (0 included), or the monotonic clock's."""
+    return now_ns() if now is None else now
+
+
 class Event:
     """One event, copied out of the library's borrowed view."""
 
@@ -123,11 +128,17 @@ def _request_info(req):
     while (name := get(lib.rfc6455_request_protocol, i)) is not None:
         protocols.append(name)
         i += 1
+    # Every header, copied now: the request is freed once answered.
+    headers, i = [], 0
+    vptr, vlen = ffi.new("const uint8_t **"), ffi.new("size_t *")
+    while lib.rfc6455_request_header_at(req, i, ptr, length, vptr, vlen) == OK:
+        headers.append((_lent(ptr[0], length[0]).decode(), _lent(vptr[0], vlen[0])))
+        i += 1
     upgrade = ffi.new("bool *")
     _check(lib.rfc6455_request_is_upgrade(req, upgrade), "rfc6455_request_is_upgrade")
     return {"method": get(lib.rfc6455_request_method), "path": get(lib.rfc6455_request_path),
             "query": get(lib.rfc6455_request_query), "protocols": protocols, "upgrade": bool(upgrade[0]),
-            "headers": lambda name: get(lib.rfc6455_request_header, name.encode())}
+            "headers": headers}
 
 
 class Connection:
@@ -165,14 +176,14 @@ class Connection:
         for name, value in headers:
             _check(lib.rfc6455_client_request_add_header(req, name.encode(), value.encode()), "add_header")
         out = ffi.new("rfc6455_conn **")
-        _check(lib.rfc6455_conn_client(req, cls._config(settings), now or now_ns(), out), "rfc6455_conn_client")
+        _check(lib.rfc6455_conn_client(req, cls._config(settings), _now(now), out), "rfc6455_conn_client")
         return cls(out[0])
 
     @classmethod
     def server(cls, now=None, **settings):
         """A server waiting for a request (a ``request`` event)."""
         out = ffi.new("rfc6455_conn **")
-        _check(lib.rfc6455_conn_server(cls._config(settings), now or now_ns(), out), "rfc6455_conn_server")
+        _check(lib.rfc6455_conn_server(cls._config(settings), _now(now), out), "rfc6455_conn_server")
         return cls(out[0])
 
     @classmethod
@@ -180,8 +191,8 @@ class Connection:
         """OPEN at once (``role`` "client" or "server"), the handshake done elsewhere."""
         code = {"client": lib.RFC6455_ROLE_CLIENT, "server": lib.RFC6455_ROLE_SERVER}[role]
         out = ffi.new("rfc6455_conn **")
-        proto = protocol.encode() if protocol else ffi.NULL
-        _check(lib.rfc6455_conn_open(code, proto, cls._config(settings), now or now_ns(), out), "rfc6455_conn_open")
+        proto = protocol.encode() if protocol is not None else ffi.NULL
+        _check(lib.rfc6455_conn_open(code, proto, cls._config(settings), _now(now), out), "rfc6455_conn_open")
         return cls(out[0])
 
     def free(self):
@@ -194,7 +205,7 @@ class Connection:
     # ----- input -----
 
     def _take_events(self):
-        while lib.rfc6455_conn_poll_event(self._conn, self._ev) == OK:
+        while _check(lib.rfc6455_conn_poll_event(self._conn, self._ev), "poll_event") == OK:
             e = self._ev
             kind = KINDS.get(e.kind, "unknown")
             request = _request_info(e.request) if kind == "request" else None
@@ -204,7 +215,7 @@ class Connection:
     def feed(self, data, now=None):
         """Hands over bytes read from the socket; all of them are taken (the
         events that make the engine wait are moved out first)."""
-        now = now or now_ns()
+        now = _now(now)
         view = ffi.from_buffer("uint8_t[]", data)
         off, taken = 0, ffi.new("size_t *")
         while off < len(data):
@@ -213,10 +224,10 @@ class Connection:
             self._take_events()
 
     def feed_eof(self, now=None):
-        _check(lib.rfc6455_conn_handle_eof(self._conn, now or now_ns()), "handle_eof")
+        _check(lib.rfc6455_conn_handle_eof(self._conn, _now(now)), "handle_eof")
 
     def feed_error(self, now=None):
-        _check(lib.rfc6455_conn_handle_transport_error(self._conn, now or now_ns()), "handle_transport_error")
+        _check(lib.rfc6455_conn_handle_transport_error(self._conn, _now(now)), "handle_transport_error")
 
     def events(self):
         """Every event that has come, oldest first."""
@@ -234,7 +245,7 @@ class Connection:
     def transmit(self):
         """Everything queued to write, as bytes (empty when nothing is)."""
         chunks = []
-        while lib.rfc6455_conn_poll_transmit(self._conn, self._out, len(self._out), self._n) == OK:
+        while _check(lib.rfc6455_conn_poll_transmit(self._conn, self._out, len(self._out), self._n), "transmit") == OK:
             chunks.append(bytes(ffi.buffer(self._out, self._n[0])))
         return b"".join(chunks)
 
@@ -244,16 +255,16 @@ class Connection:
         return at[0] if _check(lib.rfc6455_conn_timeout(self._conn, at), "timeout") == OK else None
 
     def handle_timeout(self, now=None):
-        _check(lib.rfc6455_conn_handle_timeout(self._conn, now or now_ns()), "handle_timeout")
+        _check(lib.rfc6455_conn_handle_timeout(self._conn, _now(now)), "handle_timeout")
 
     # ----- commands -----
 
     def accept(self, protocol=None, now=None):
-        proto = protocol.encode() if protocol else ffi.NULL
-        _check(lib.rfc6455_conn_accept(self._conn, now or now_ns(), proto, ffi.NULL, 0), "accept")
+        proto = protocol.encode() if protocol is not None else b""
+        _check(lib.rfc6455_conn_accept(self._conn, _now(now), _buf(proto), len(proto), ffi.NULL, 0), "accept")
 
     def reject(self, status, body=b"", now=None):
-        _check(lib.rfc6455_conn_reject(self._conn, now or now_ns(), status, ffi.NULL, 0, _buf(body), len(body)), "reject")
+        _check(lib.rfc6455_conn_reject(self._conn, _now(now), status, ffi.NULL, 0, _buf(body), len(body)), "reject")
 
     def send_text(self, text):
         data = text.encode() if isinstance(text, str) else text
@@ -273,10 +284,10 @@ class Connection:
         """As the browser's ``close(code, reason)``; no code sends none."""
         data = reason.encode()
         code = lib.RFC6455_CLOSE_NO_STATUS if code is None else code
-        _check(lib.rfc6455_conn_close(self._conn, now or now_ns(), code, _buf(data), len(data)), "close")
+        _check(lib.rfc6455_conn_close(self._conn, _now(now), code, _buf(data), len(data)), "close")
 
     def terminate(self, now=None):
-        _check(lib.rfc6455_conn_terminate(self._conn, now or now_ns()), "terminate")
+        _check(lib.rfc6455_conn_terminate(self._conn, _now(now)), "terminate")
 
     # ----- getters -----
 

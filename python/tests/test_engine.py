@@ -139,6 +139,20 @@ def test_a_panic_inside_rust_is_the_panic_status():
     assert conn.transmit()[0] == 0x81
 
 
+def test_time_zero_is_a_time():
+    conn = rfc6455.Connection.server(now=0)
+    assert conn.timeout() == 10 * 10**9  # the handshake timeout, on the clock given
+
+
+def test_the_request_outlives_nothing_it_was_copied_from():
+    client = rfc6455.Connection.client("ws://127.0.0.1:1/x", headers=[("X-Mine", "1")])
+    server = rfc6455.Connection.server()
+    server.feed(client.transmit())
+    request = server.next_event().request
+    server.accept()
+    assert ("X-Mine", b"1") in request["headers"]  # read after the request was freed
+
+
 def test_null_arguments_are_a_status_not_a_crash():
     out = ffi.new("rfc6455_event *")
     assert lib.rfc6455_conn_poll_event(ffi.NULL, out) == lib.RFC6455_ERR_NULL_ARGUMENT

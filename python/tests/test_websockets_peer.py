@@ -109,5 +109,6 @@ def test_engine_server_for_websockets_client(listener):
     thread.join(10)
     assert result["request"]["path"] == "/room" and result["request"]["query"] == "x=1"
     assert result["request"]["upgrade"] is True
+    assert ("Host", f"127.0.0.1:{port}".encode()) in result["request"]["headers"]
     assert result["ping"] == b"hello?"
     assert result["closed"] == (4000, REASON, True)
