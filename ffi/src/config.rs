@@ -10,7 +10,7 @@ use engine::{ClientRequest, Config, Random, ReceiveMode};
 
 use crate::conn::status_of;
 use crate::status::*;
-use crate::{PanicValue, guard};
+use crate::{PanicValue, guard, ok_or_return};
 
 /// A connection's settings. Create with `rfc6455_config_new` (every
 /// setting at its default, one a server can live with), change with the
@@ -277,10 +277,7 @@ pub unsafe extern "C" fn rfc6455_client_request_new(
         if out.is_null() {
             return RFC6455_ERR_NULL_ARGUMENT;
         }
-        let url = match unsafe { c_str(url) } {
-            Ok(url) => url,
-            Err(status) => return status,
-        };
+        let url = ok_or_return!(unsafe { c_str(url) });
         match ClientRequest::new(url) {
             Ok(request) => {
                 let request = Box::into_raw(Box::new(rfc6455_client_request { request }));
@@ -321,10 +318,7 @@ unsafe fn change_request(
     let Some(r) = (unsafe { request.as_mut() }) else {
         return RFC6455_ERR_NULL_ARGUMENT;
     };
-    let s = match unsafe { c_str(s) } {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
+    let s = ok_or_return!(unsafe { c_str(s) });
     // On a copy: a panic while changing it leaves the request as it was.
     r.request = change(r.request.clone(), s);
     RFC6455_OK
@@ -368,10 +362,7 @@ pub unsafe extern "C" fn rfc6455_client_request_add_header(
     value: *const c_char,
 ) -> rfc6455_status {
     guard!({
-        let value = match unsafe { c_str(value) } {
-            Ok(value) => value,
-            Err(status) => return status,
-        };
+        let value = ok_or_return!(unsafe { c_str(value) });
         unsafe { change_request(request, name, |r, name| r.header(name, value)) }
     })
 }

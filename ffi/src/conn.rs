@@ -21,7 +21,7 @@ use engine::{
 
 use crate::config::{c_str, rfc6455_client_request, rfc6455_config};
 use crate::status::*;
-use crate::{PanicValue, guard};
+use crate::{PanicValue, guard, ok_or_return};
 
 /// A WebSocket connection: the engine and what it lends to C. Create with
 /// `rfc6455_conn_client`, `rfc6455_conn_server` or `rfc6455_conn_open`; free
@@ -151,6 +151,11 @@ pub struct rfc6455_header {
 /// The status for a call the engine refused.
 pub(crate) fn status_of(e: LocalError) -> rfc6455_status {
     local(e)
+}
+
+/// `RFC6455_OK`, or the status for why the engine refused the call.
+fn done(result: Result<(), LocalError>) -> rfc6455_status {
+    result.map_or_else(status_of, |()| RFC6455_OK)
 }
 
 fn time(ns: u64) -> Duration {
@@ -424,10 +429,7 @@ pub unsafe extern "C" fn rfc6455_conn_handle_bytes(
         if taken.is_null() {
             return RFC6455_ERR_NULL_ARGUMENT;
         }
-        let data = match unsafe { bytes(data, len) } {
-            Ok(data) => data,
-            Err(status) => return status,
-        };
+        let data = ok_or_return!(unsafe { bytes(data, len) });
         unsafe {
             with_conn!(conn, |c| {
                 let n = c.conn.handle_bytes(time(now_ns), data);
@@ -806,10 +808,7 @@ pub unsafe extern "C" fn rfc6455_request_header(
     len: *mut usize,
 ) -> rfc6455_status {
     guard!({
-        let name = match unsafe { c_str(name) } {
-            Ok(name) => name,
-            Err(status) => return status,
-        };
+        let name = ok_or_return!(unsafe { c_str(name) });
         unsafe { lend_str(request, ptr, len, |r| r.headers.get(name)) }
     })
 }
@@ -929,10 +928,7 @@ pub unsafe extern "C" fn rfc6455_conn_accept(
                 Err(status) => return status,
             },
         };
-        let headers = match unsafe { headers_of(headers, n_headers) } {
-            Ok(h) => h,
-            Err(status) => return status,
-        };
+        let headers = ok_or_return!(unsafe { headers_of(headers, n_headers) });
         let mut accept = Accept::new();
         if let Some(p) = protocol {
             accept = accept.protocol(p);
@@ -970,14 +966,8 @@ pub unsafe extern "C" fn rfc6455_conn_reject(
     body_len: usize,
 ) -> rfc6455_status {
     guard!({
-        let headers = match unsafe { headers_of(headers, n_headers) } {
-            Ok(h) => h,
-            Err(status) => return status,
-        };
-        let body = match unsafe { bytes(body, body_len) } {
-            Ok(b) => b,
-            Err(status) => return status,
-        };
+        let headers = ok_or_return!(unsafe { headers_of(headers, n_headers) });
+        let body = ok_or_return!(unsafe { bytes(body, body_len) });
         with_conn!(conn, |c| match c.conn.reject(time(now_ns), status, &headers, body) {
             Ok(()) => {
                 c.release_request();
@@ -1002,11 +992,8 @@ pub unsafe extern "C" fn rfc6455_conn_send_text(
     len: usize,
 ) -> rfc6455_status {
     guard!({
-        let text = match unsafe { text(data, len) } {
-            Ok(t) => t,
-            Err(status) => return status,
-        };
-        with_conn!(conn, |c| c.conn.send_text(text).map_or_else(status_of, |()| RFC6455_OK))
+        let text = ok_or_return!(unsafe { text(data, len) });
+        with_conn!(conn, |c| done(c.conn.send_text(text)))
     })
 }
 
@@ -1021,11 +1008,8 @@ pub unsafe extern "C" fn rfc6455_conn_send_binary(
     len: usize,
 ) -> rfc6455_status {
     guard!({
-        let data = match unsafe { bytes(data, len) } {
-            Ok(d) => d,
-            Err(status) => return status,
-        };
-        with_conn!(conn, |c| c.conn.send_binary(data).map_or_else(status_of, |()| RFC6455_OK))
+        let data = ok_or_return!(unsafe { bytes(data, len) });
+        with_conn!(conn, |c| done(c.conn.send_binary(data)))
     })
 }
 
@@ -1056,7 +1040,7 @@ pub unsafe extern "C" fn rfc6455_conn_send_fragment(
             },
             _ => return RFC6455_ERR_INVALID_ARGUMENT,
         };
-        with_conn!(conn, |c| c.conn.send_fragment(fragment, fin).map_or_else(status_of, |()| RFC6455_OK))
+        with_conn!(conn, |c| done(c.conn.send_fragment(fragment, fin)))
     })
 }
 
@@ -1071,11 +1055,8 @@ pub unsafe extern "C" fn rfc6455_conn_send_ping(
     len: usize,
 ) -> rfc6455_status {
     guard!({
-        let data = match unsafe { bytes(data, len) } {
-            Ok(d) => d,
-            Err(status) => return status,
-        };
-        with_conn!(conn, |c| c.conn.send_ping(data).map_or_else(status_of, |()| RFC6455_OK))
+        let data = ok_or_return!(unsafe { bytes(data, len) });
+        with_conn!(conn, |c| done(c.conn.send_ping(data)))
     })
 }
 
@@ -1090,11 +1071,8 @@ pub unsafe extern "C" fn rfc6455_conn_send_pong(
     len: usize,
 ) -> rfc6455_status {
     guard!({
-        let data = match unsafe { bytes(data, len) } {
-            Ok(d) => d,
-            Err(status) => return status,
-        };
-        with_conn!(conn, |c| c.conn.send_pong(data).map_or_else(status_of, |()| RFC6455_OK))
+        let data = ok_or_return!(unsafe { bytes(data, len) });
+        with_conn!(conn, |c| done(c.conn.send_pong(data)))
     })
 }
 
@@ -1117,13 +1095,8 @@ pub unsafe extern "C" fn rfc6455_conn_close(
     reason_len: usize,
 ) -> rfc6455_status {
     guard!({
-        let reason = match unsafe { text(reason, reason_len) } {
-            Ok(r) => r,
-            Err(status) => return status,
-        };
-        with_conn!(conn, |c| {
-            c.conn.close(time(now_ns), CloseCode(code), reason).map_or_else(status_of, |()| RFC6455_OK)
-        })
+        let reason = ok_or_return!(unsafe { text(reason, reason_len) });
+        with_conn!(conn, |c| { done(c.conn.close(time(now_ns), CloseCode(code), reason)) })
     })
 }
 

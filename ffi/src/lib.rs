@@ -50,6 +50,18 @@ macro_rules! guard {
 }
 pub(crate) use guard;
 
+/// The value of an `Ok`, or returns the `Err`'s status from the export (the
+/// `?` of a function whose errors are statuses).
+macro_rules! ok_or_return {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(status) => return status,
+        }
+    };
+}
+pub(crate) use ok_or_return;
+
 /// What an export returns when its body panicked.
 pub trait PanicValue {
     /// The value for a panic.
