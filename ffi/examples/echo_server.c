@@ -36,7 +36,10 @@
 #define MAX_CLIENTS 1024
 #define BUF_SIZE (64 * 1024)
 /* Reading stops while this much waits to be written: a peer that sends and
- * never reads holds at most this, not all it sent. */
+ * never reads holds this, plus the message being echoed and the one being
+ * read (each at most the message limit), not all it sent. A client that
+ * sends everything before it reads anything is held back by this and, if it
+ * never reads, dropped after STALL_NS. */
 #define HIGH_WATER (1024 * 1024)
 /* A peer that takes nothing we write for this long is dropped, open or
  * closed. */
@@ -309,8 +312,9 @@ int main(int argc, char **argv) {
             if (rfc6455_conn_timeout(c->conn, &at) == RFC6455_OK && at < wake) wake = at;
             if (pending && c->progress + STALL_NS < wake) wake = c->progress + STALL_NS;
         }
-        if (wake == UINT64_MAX || wake - now > (uint64_t)MAX_WAIT_MS * 1000000u) timeout_ms = MAX_WAIT_MS;
-        else timeout_ms = wake <= now ? 0 : (int)((wake - now) / 1000000u + 1);
+        if (wake <= now) timeout_ms = 0; /* overdue: no wait */
+        else if (wake - now > (uint64_t)MAX_WAIT_MS * 1000000u) timeout_ms = MAX_WAIT_MS;
+        else timeout_ms = (int)((wake - now) / 1000000u + 1);
         if (poll(fds, (nfds_t)(count + 1), timeout_ms) < 0 && errno != EINTR) {
             perror("echo_server: poll");
             break;
@@ -328,7 +332,8 @@ int main(int argc, char **argv) {
             flush_out(c);
             drain_events(c);
             bool done = false;
-            rfc6455_conn_should_close_transport(c->conn, &done);
+            /* A status other than OK (RFC6455_PANIC) means the connection is lost. */
+            if (rfc6455_conn_should_close_transport(c->conn, &done) != RFC6455_OK) c->broken = 1;
             rfc6455_conn_buffered_amount(c->conn, &queued);
             if (c->broken || (done && c->out_start == c->out_end)) {
                 drop_client(c);

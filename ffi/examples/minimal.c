@@ -35,11 +35,10 @@ void serve(int fd) {
                 if (w <= 0) { rfc6455_conn_handle_transport_error(c, now_ns()); break; }
                 off += (size_t)w;
             }
-        rfc6455_conn_should_close_transport(c, &done);
-        if (done) break;
+        if (rfc6455_conn_should_close_transport(c, &done) != RFC6455_OK || done) break;
         int wait = -1; /* until the engine's next deadline, on our clock */
         now = now_ns();
-        if (rfc6455_conn_timeout(c, &at) == RFC6455_OK) wait = at <= now ? 0 : (int)((at - now) / 1000000 + 1);
+        if (rfc6455_conn_timeout(c, &at) == RFC6455_OK) wait = at <= now ? 0 : at - now > 3600e9 ? 3600000 : (int)((at - now) / 1000000 + 1);
         struct pollfd p = {fd, POLLIN, 0};
         int ready = poll(&p, 1, wait);
         now = now_ns();

@@ -3,8 +3,9 @@
  *
  * Pull only: feed bytes in (rfc6455_conn_handle_bytes), take events out
  * (rfc6455_conn_poll_event), copy bytes to write out
- * (rfc6455_conn_poll_transmit). Every function returns a status code and
- * never aborts; NULL arguments are RFC6455_ERR_NULL_ARGUMENT. One connection
+ * (rfc6455_conn_poll_transmit). Every function returns a status code; a
+ * panic inside comes back as RFC6455_PANIC (only running out of memory
+ * aborts); NULL arguments are RFC6455_ERR_NULL_ARGUMENT. One connection
  * is used by one thread at a time. Ownership and lifetimes are stated on each
  * function; docs/c-api.md has the whole picture.
  */

@@ -5,12 +5,13 @@
 //! (`CLOCK_MONOTONIC`), the same one for every call on a connection, and
 //! deadlines come back on that clock.
 //!
-//! What the library lends (an event's bytes, a request's strings, the
-//! protocol) stays valid until the next call that takes the connection
-//! non-`const` returns, so it may be passed to that call (an echo sends the
-//! event's bytes straight back); `const` calls never invalidate it. The
-//! request of a REQUEST event lives until `rfc6455_conn_accept`,
-//! `rfc6455_conn_reject` or `rfc6455_conn_free`.
+//! What the library lends: an event's bytes stay valid until the next call
+//! that takes the connection non-`const` returns, so they may be passed to
+//! that call (an echo sends the event's bytes straight back); `const` calls
+//! never invalidate them. The request of a REQUEST event, and its strings,
+//! live until `rfc6455_conn_accept` or `rfc6455_conn_reject` succeeds (they
+//! may be passed to either) or `rfc6455_conn_free`. The protocol,
+//! extensions and close reason live as long as the connection.
 
 use core::ffi::c_char;
 use core::time::Duration;
@@ -199,9 +200,6 @@ unsafe fn text<'a>(data: *const u8, len: usize) -> Result<&'a str, rfc6455_statu
 /// may point into is dropped. The event lives in its own allocation, so `$c`
 /// (a `&mut` of the struct) never covers bytes C holds a view of.
 ///
-/// The body must not `return` (that would skip the release and leave the
-/// connection marked as interrupted); a unit test reads the sources for it.
-///
 /// Safety: `$conn` is NULL or a live connection no other thread is using.
 macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {{
@@ -214,7 +212,11 @@ macro_rules! with_conn {
             Some(c) if c.poisoned => RFC6455_PANIC,
             Some($c) => {
                 $c.poisoned = true;
-                let status: rfc6455_status = $body;
+                // Called here, not passed on: the closure's borrows end when
+                // it returns, before the release; a `return` in the body
+                // leaves only the body.
+                #[allow(clippy::redundant_closure_call)]
+                let status: rfc6455_status = (|| $body)();
                 $c.release_event();
                 $c.poisoned = false;
                 status
@@ -679,17 +681,6 @@ impl rfc6455_conn {
                 view.kind = RFC6455_EVENT_OPEN;
                 self.extensions = self.conn.extensions().join(", ");
             }
-            Event::Text(_) => view.kind = RFC6455_EVENT_TEXT,
-            Event::Binary(_) => view.kind = RFC6455_EVENT_BINARY,
-            Event::Chunk { kind, fin, .. } => {
-                view.kind = match kind {
-                    MessageKind::Text => RFC6455_EVENT_TEXT,
-                    _ => RFC6455_EVENT_BINARY,
-                };
-                view.fin = *fin;
-            }
-            Event::Ping(_) => view.kind = RFC6455_EVENT_PING,
-            Event::Pong(_) => view.kind = RFC6455_EVENT_PONG,
             Event::Error(err) => {
                 view.kind = RFC6455_EVENT_ERROR;
                 view.error = failure(err);
@@ -890,8 +881,11 @@ pub unsafe extern "C" fn rfc6455_request_is_upgrade(request: *const rfc6455_requ
 /// `headers` valid for `n` elements (NULL with 0), each two NUL-terminated
 /// strings.
 unsafe fn headers_of<'a>(headers: *const rfc6455_header, n: usize) -> Result<Vec<(&'a str, &'a str)>, rfc6455_status> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     if headers.is_null() {
-        return if n == 0 { Ok(Vec::new()) } else { Err(RFC6455_ERR_NULL_ARGUMENT) };
+        return Err(RFC6455_ERR_NULL_ARGUMENT);
     }
     if n > isize::MAX as usize / core::mem::size_of::<rfc6455_header>() {
         return Err(RFC6455_ERR_INVALID_ARGUMENT);
@@ -921,8 +915,8 @@ pub unsafe extern "C" fn rfc6455_conn_accept(
     n_headers: usize,
 ) -> rfc6455_status {
     guard!({
-        let protocol = match protocol.is_null() {
-            true if protocol_len == 0 => None,
+        let protocol = match protocol_len {
+            0 => None,
             _ => match unsafe { text(protocol, protocol_len) } {
                 Ok(p) => Some(p),
                 Err(status) => return status,
@@ -1287,7 +1281,9 @@ mod tests {
     }
 
     /// The echo pattern: an event's lent bytes passed straight back into a
-    /// send, for an inline payload and a shared one (run under Miri too).
+    /// send, for an inline payload and a shared one. CI has no nightly
+    /// toolchain; `cargo +nightly miri test -p rfc6455-ffi` runs these under
+    /// Stacked and Tree Borrows where one is installed.
     #[test]
     fn lent_bytes_may_go_back_into_the_next_call() {
         for len in [5, 300] {
@@ -1313,7 +1309,7 @@ mod tests {
     }
 
     /// A rejection whose body is the request's own path: the request is
-    /// freed only once the body has been copied (run under Miri too).
+    /// freed only once the body has been copied (Miri as above).
     #[test]
     fn a_rejection_may_quote_the_request() {
         let mut conn = core::ptr::null_mut();
@@ -1364,33 +1360,5 @@ mod tests {
             assert_eq!(rfc6455_conn_ready_state(conn, &mut state), RFC6455_PANIC);
             rfc6455_conn_free(conn);
         }
-    }
-
-    /// A `with_conn!` body that returned early would skip the release and
-    /// leave the connection marked as interrupted.
-    #[test]
-    fn no_with_conn_body_returns() {
-        let source = include_str!("conn.rs");
-        let needle = ["with_conn!", "(conn, |c| "].concat();
-        let mut bodies = 0;
-        for (at, _) in source.match_indices(&needle) {
-            let body = &source[at + needle.len()..];
-            let mut depth = 1;
-            let end = body
-                .char_indices()
-                .find(|&(_, c)| {
-                    depth += match c {
-                        '(' => 1,
-                        ')' => -1,
-                        _ => 0,
-                    };
-                    depth == 0
-                })
-                .unwrap()
-                .0;
-            assert!(!body[..end].contains("return"), "a with_conn! body returns: {}", &body[..end.min(200)]);
-            bodies += 1;
-        }
-        assert!(bodies > 15, "found {bodies} bodies");
     }
 }

@@ -42,7 +42,9 @@ macro_rules! guard {
             Err(payload) => {
                 // Dropped inside a guard too: a payload whose drop panics
                 // must not unwind out of here (it is leaked instead).
-                let _ = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| drop(payload)));
+                if let Err(again) = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| drop(payload))) {
+                    ::core::mem::forget(again);
+                }
                 $crate::PanicValue::on_panic()
             }
         }
