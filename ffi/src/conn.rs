@@ -623,6 +623,10 @@ pub unsafe extern "C" fn rfc6455_conn_poll_event(conn: *mut rfc6455_conn, event:
         // SAFETY: the live slot; the view of the previous event ends here,
         // as this call's contract says.
         let slot = unsafe { &mut *c.event };
+        // The previous event goes first, as a Rust loop drops it before it
+        // asks for the next: the engine may allocate the next message while
+        // taking this one, and the freed buffer is then reused in order.
+        *slot = None;
         *slot = c.conn.poll_event();
         let view = match slot {
             None => None,
