@@ -105,7 +105,8 @@ typedef uint32_t rfc6455_kind;
 
 /**
  * An event, as `rfc6455_conn_poll_event` fills it. Its pointers are lent
- * (until the next non-`const` call on the connection returns); `data` is not NUL-terminated.
+ * (until the next non-`const` call on the connection returns, or the next
+ * `rfc6455_conn_poll_event` starts); `data` is not NUL-terminated.
  */
 typedef struct rfc6455_event {
   /**
@@ -789,8 +790,10 @@ rfc6455_status rfc6455_conn_poll_transmit(struct rfc6455_conn *conn,
 /**
  * Takes the next event into `*event`: `RFC6455_OK`, or `RFC6455_DONE`
  * when none waits. Its pointers are lent until the next non-`const` call
- * returns. Pings are answered and close frames echoed by the engine; their
- * bytes are queued for `rfc6455_conn_poll_transmit`.
+ * returns (a call that takes bytes may be given them); the next
+ * `rfc6455_conn_poll_event` lets go of them as it starts. Pings are
+ * answered and close frames echoed by the engine; their bytes are queued
+ * for `rfc6455_conn_poll_transmit`.
  *
  * # Safety
  * `conn` is NULL or live; `event` NULL or valid for a write.

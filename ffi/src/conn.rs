@@ -101,7 +101,8 @@ pub const RFC6455_EVENT_CLOSED: rfc6455_kind = 8;
 pub const RFC6455_CLOSE_NO_STATUS: u16 = 1005;
 
 /// An event, as `rfc6455_conn_poll_event` fills it. Its pointers are lent
-/// (until the next non-`const` call on the connection returns); `data` is not NUL-terminated.
+/// (until the next non-`const` call on the connection returns, or the next
+/// `rfc6455_conn_poll_event` starts); `data` is not NUL-terminated.
 #[repr(C)]
 pub struct rfc6455_event {
     /// What happened: `RFC6455_EVENT_*`.
@@ -598,8 +599,10 @@ pub unsafe extern "C" fn rfc6455_conn_poll_transmit(
 
 /// Takes the next event into `*event`: `RFC6455_OK`, or `RFC6455_DONE`
 /// when none waits. Its pointers are lent until the next non-`const` call
-/// returns. Pings are answered and close frames echoed by the engine; their
-/// bytes are queued for `rfc6455_conn_poll_transmit`.
+/// returns (a call that takes bytes may be given them); the next
+/// `rfc6455_conn_poll_event` lets go of them as it starts. Pings are
+/// answered and close frames echoed by the engine; their bytes are queued
+/// for `rfc6455_conn_poll_transmit`.
 ///
 /// # Safety
 /// `conn` is NULL or live; `event` NULL or valid for a write.
