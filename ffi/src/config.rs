@@ -8,9 +8,9 @@ use std::ffi::CStr;
 
 use engine::{ClientRequest, Config, Random, ReceiveMode};
 
-use crate::conn::status_of;
+use crate::conn::lend_bytes;
 use crate::status::*;
-use crate::{PanicValue, guard, ok_or_return};
+use crate::{guard, ok_or_return};
 
 /// A connection's settings. Create with `rfc6455_config_new` (every
 /// setting at its default, one a server can live with), change with the
@@ -27,12 +27,6 @@ pub struct rfc6455_config {
 /// from any thread the connections that use it are used on. It must not
 /// call into this library.
 pub type rfc6455_random_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, buf: *mut u8, len: usize)>;
-
-impl PanicValue for *mut rfc6455_config {
-    fn on_panic() -> Self {
-        core::ptr::null_mut()
-    }
-}
 
 /// Writes a new config with the defaults to `*out`. The caller owns it: free
 /// it with `rfc6455_config_free`.
@@ -380,20 +374,11 @@ pub unsafe extern "C" fn rfc6455_client_request_host(
     len: *mut usize,
 ) -> rfc6455_status {
     guard!({
-        if ptr.is_null() || len.is_null() {
-            return RFC6455_ERR_NULL_ARGUMENT;
-        }
         // SAFETY: NULL or live, by the contract.
-        let Some(r) = (unsafe { request.as_ref() }) else {
-            return RFC6455_ERR_NULL_ARGUMENT;
-        };
-        let host = r.request.host();
-        // SAFETY: both checked, valid for writes by the contract.
-        unsafe {
-            len.write(host.len());
-            ptr.write(host.as_ptr());
+        match unsafe { request.as_ref() } {
+            None => RFC6455_ERR_NULL_ARGUMENT,
+            Some(r) => unsafe { lend_bytes(ptr, len, Some(r.request.host().as_bytes())) },
         }
-        RFC6455_OK
     })
 }
 

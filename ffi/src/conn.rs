@@ -22,7 +22,7 @@ use engine::{
 
 use crate::config::{c_str, rfc6455_client_request, rfc6455_config};
 use crate::status::*;
-use crate::{PanicValue, guard, ok_or_return};
+use crate::{guard, ok_or_return};
 
 /// A WebSocket connection: the engine and what it lends to C. Create with
 /// `rfc6455_conn_client`, `rfc6455_conn_server` or `rfc6455_conn_open`; free
@@ -150,13 +150,8 @@ pub struct rfc6455_header {
     pub value: *const c_char,
 }
 
-/// The status for a call the engine refused.
-pub(crate) fn status_of(e: LocalError) -> rfc6455_status {
-    local(e)
-}
-
 /// `RFC6455_OK`, or the status for why the engine refused the call.
-fn done(result: Result<(), LocalError>) -> rfc6455_status {
+pub(crate) fn done(result: Result<(), LocalError>) -> rfc6455_status {
     result.map_or_else(status_of, |()| RFC6455_OK)
 }
 
@@ -249,6 +244,24 @@ unsafe fn put<T>(out: *mut T, value: T) -> rfc6455_status {
     RFC6455_OK
 }
 
+/// Lends `bytes` through two out-parameters, or `RFC6455_DONE` for none.
+///
+/// # Safety
+/// `ptr` and `len` are NULL or valid for writes.
+pub(crate) unsafe fn lend_bytes(ptr: *mut *const u8, len: *mut usize, bytes: Option<&[u8]>) -> rfc6455_status {
+    if ptr.is_null() || len.is_null() {
+        return RFC6455_ERR_NULL_ARGUMENT;
+    }
+    match bytes {
+        // SAFETY: both checked, valid for writes by the contract.
+        Some(b) => unsafe {
+            put(len, b.len());
+            put(ptr, b.as_ptr())
+        },
+        None => RFC6455_DONE,
+    }
+}
+
 /// The engine's config from an optional C one.
 ///
 /// # Safety
@@ -295,12 +308,6 @@ fn new_conn(conn: Connection) -> *mut rfc6455_conn {
         extensions: String::new(),
         poisoned: false,
     }))
-}
-
-impl PanicValue for *mut rfc6455_conn {
-    fn on_panic() -> Self {
-        core::ptr::null_mut()
-    }
 }
 
 // ----- constructors -----
@@ -479,12 +486,7 @@ pub unsafe extern "C" fn rfc6455_conn_read_buf(
 /// `conn` is NULL or live.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rfc6455_conn_commit(conn: *mut rfc6455_conn, now_ns: u64, n: usize) -> rfc6455_status {
-    guard!({
-        with_conn!(conn, |c| match c.conn.commit(time(now_ns), n) {
-            Ok(()) => RFC6455_OK,
-            Err(e) => status_of(e),
-        })
-    })
+    guard!({ with_conn!(conn, |c| done(c.conn.commit(time(now_ns), n))) })
 }
 
 /// The socket reached EOF (a read gave 0) at `now_ns`.
@@ -672,53 +674,36 @@ impl rfc6455_conn {
     #[cold]
     #[inline(never)]
     fn lend(&mut self, e: Event) -> rfc6455_event {
-        let mut view = rfc6455_event {
-            kind: 0,
-            data: [].as_ptr(),
-            len: 0,
-            fin: true,
-            was_clean: false,
-            code: 0,
-            error: 0,
-            request: core::ptr::null(),
-        };
-        match &e {
-            Event::Request(_) => view.kind = RFC6455_EVENT_REQUEST,
+        // An event this version does not know: kind 0, no bytes, to skip.
+        let mut view = data_view(0, &[], true);
+        match e {
+            Event::Request(r) => {
+                // The request outlives the event: it is kept until answered.
+                view.kind = RFC6455_EVENT_REQUEST;
+                self.release_request();
+                self.request = Box::into_raw(Box::new(rfc6455_request { request: *r }));
+                view.request = self.request;
+            }
             Event::Open(_) => {
                 view.kind = RFC6455_EVENT_OPEN;
                 self.extensions = self.conn.extensions().join(", ");
             }
             Event::Error(err) => {
                 view.kind = RFC6455_EVENT_ERROR;
-                view.error = failure(err);
+                view.error = failure(&err);
                 if let Error::Protocol(p) = err {
                     view.code = p.close_code().0;
                 }
                 self.message = err.to_string();
+                (view.data, view.len) = (self.message.as_ptr(), self.message.len());
             }
             Event::Closed(close) => {
                 view.kind = RFC6455_EVENT_CLOSED;
                 view.code = close.code.0;
                 view.was_clean = close.was_clean;
-                self.closed = Some(close.clone());
+                let reason = &self.closed.insert(close).reason;
+                (view.data, view.len) = (reason.as_ptr(), reason.len());
             }
-            // An event this version does not know: kind 0, to skip.
-            _ => {}
-        }
-        match e {
-            Event::Request(r) => {
-                // The request outlives the event: it is kept until answered.
-                self.release_request();
-                self.request = Box::into_raw(Box::new(rfc6455_request { request: *r }));
-                view.request = self.request;
-            }
-            Event::Error(_) => (view.data, view.len) = (self.message.as_ptr(), self.message.len()),
-            Event::Closed(_) => {
-                if let Some(close) = &self.closed {
-                    (view.data, view.len) = (close.reason.as_ptr(), close.reason.len());
-                }
-            }
-            // Open, and kinds this version does not know: no bytes.
             _ => {}
         }
         view
@@ -737,19 +722,10 @@ unsafe fn lend_str(
     len: *mut usize,
     pick: impl FnOnce(&Request) -> Option<&[u8]>,
 ) -> rfc6455_status {
-    if ptr.is_null() || len.is_null() {
-        return RFC6455_ERR_NULL_ARGUMENT;
-    }
     // SAFETY: NULL or live, by the contract.
-    let Some(r) = (unsafe { request.as_ref() }) else {
-        return RFC6455_ERR_NULL_ARGUMENT;
-    };
-    match pick(&r.request) {
-        Some(s) => unsafe {
-            put(len, s.len());
-            put(ptr, s.as_ptr())
-        },
-        None => RFC6455_DONE,
+    match unsafe { request.as_ref() } {
+        None => RFC6455_ERR_NULL_ARGUMENT,
+        Some(r) => unsafe { lend_bytes(ptr, len, pick(&r.request)) },
     }
 }
 
@@ -827,24 +803,21 @@ pub unsafe extern "C" fn rfc6455_request_header_at(
     value_len: *mut usize,
 ) -> rfc6455_status {
     guard!({
-        if name.is_null() || name_len.is_null() {
+        if name.is_null() || name_len.is_null() || value.is_null() || value_len.is_null() {
             return RFC6455_ERR_NULL_ARGUMENT;
         }
-        let mut found = None;
-        let status = unsafe {
-            lend_str(request, value, value_len, |r| {
-                found = r.headers.iter().nth(index).map(|(n, _)| (n.as_ptr(), n.len()));
-                r.headers.iter().nth(index).map(|(_, v)| v)
-            })
+        // SAFETY: NULL or live, by the contract.
+        let Some(r) = (unsafe { request.as_ref() }) else {
+            return RFC6455_ERR_NULL_ARGUMENT;
         };
-        if let (RFC6455_OK, Some((ptr, len))) = (status, found) {
-            // SAFETY: both checked above, valid for writes by the contract.
-            unsafe {
-                put(name_len, len);
-                put(name, ptr);
-            }
+        match r.request.headers.iter().nth(index) {
+            // SAFETY: all four checked, valid for writes by the contract.
+            Some((n, v)) => unsafe {
+                lend_bytes(name, name_len, Some(n.as_bytes()));
+                lend_bytes(value, value_len, Some(v))
+            },
+            None => RFC6455_DONE,
         }
-        status
     })
 }
 
@@ -937,13 +910,12 @@ pub unsafe extern "C" fn rfc6455_conn_accept(
         for (name, value) in headers {
             accept = accept.header(name, value);
         }
-        with_conn!(conn, |c| match c.conn.accept(time(now_ns), accept) {
-            Ok(()) => {
+        with_conn!(conn, |c| {
+            let status = done(c.conn.accept(time(now_ns), accept));
+            if status == RFC6455_OK {
                 c.release_request();
-                c.extensions = c.conn.extensions().join(", ");
-                RFC6455_OK
             }
-            Err(e) => status_of(e),
+            status
         })
     })
 }
@@ -969,12 +941,12 @@ pub unsafe extern "C" fn rfc6455_conn_reject(
     guard!({
         let headers = ok_or_return!(unsafe { headers_of(headers, n_headers) });
         let body = ok_or_return!(unsafe { bytes(body, body_len) });
-        with_conn!(conn, |c| match c.conn.reject(time(now_ns), status, &headers, body) {
-            Ok(()) => {
+        with_conn!(conn, |c| {
+            let done = done(c.conn.reject(time(now_ns), status, &headers, body));
+            if done == RFC6455_OK {
                 c.release_request();
-                RFC6455_OK
             }
-            Err(e) => status_of(e),
+            done
         })
     })
 }
@@ -1147,18 +1119,7 @@ pub unsafe extern "C" fn rfc6455_conn_protocol(
     ptr: *mut *const u8,
     len: *mut usize,
 ) -> rfc6455_status {
-    guard!({
-        if ptr.is_null() || len.is_null() {
-            return RFC6455_ERR_NULL_ARGUMENT;
-        }
-        unsafe {
-            with_ref(conn, |c| {
-                let p = c.conn.protocol().unwrap_or("");
-                put(len, p.len());
-                put(ptr, p.as_ptr())
-            })
-        }
-    })
+    guard!({ unsafe { with_ref(conn, |c| lend_bytes(ptr, len, Some(c.conn.protocol().unwrap_or("").as_bytes()))) } })
 }
 
 /// The extensions agreed on, as the browser's `extensions` (one header
@@ -1173,17 +1134,7 @@ pub unsafe extern "C" fn rfc6455_conn_extensions(
     ptr: *mut *const u8,
     len: *mut usize,
 ) -> rfc6455_status {
-    guard!({
-        if ptr.is_null() || len.is_null() {
-            return RFC6455_ERR_NULL_ARGUMENT;
-        }
-        unsafe {
-            with_ref(conn, |c| {
-                put(len, c.extensions.len());
-                put(ptr, c.extensions.as_ptr())
-            })
-        }
-    })
+    guard!({ unsafe { with_ref(conn, |c| lend_bytes(ptr, len, Some(c.extensions.as_bytes()))) } })
 }
 
 /// The browser's `bufferedAmount`: bytes queued for

@@ -130,7 +130,7 @@ fn name(status: rfc6455_status) -> &'static core::ffi::CStr {
 }
 
 /// The status for a call the engine refused.
-pub(crate) fn local(e: LocalError) -> rfc6455_status {
+pub(crate) fn status_of(e: LocalError) -> rfc6455_status {
     match e {
         LocalError::NotOpen => RFC6455_ERR_NOT_OPEN,
         LocalError::Closing => RFC6455_ERR_CLOSING,
